@@ -1,0 +1,32 @@
+"""Margin-softmax heads: Keras layers mapping embeddings (and labels) to logits.
+
+Every head is called as `head(embeddings, labels=None, training=None) -> logits`.
+The margin is applied only in training and only when labels are given.
+"""
+
+from keras_margin.heads.arcface import ArcFace
+from keras_margin.heads.base import MarginHead
+from keras_margin.heads.combined_margin import CombinedMargin
+from keras_margin.heads.cosface import CosFace
+from keras_margin.heads.cosine_margin_head import CosineMarginHead
+from keras_margin.heads.large_margin_softmax import LargeMarginSoftmax
+from keras_margin.heads.multiplicative_angular_margin import MultiplicativeAngularMargin
+from keras_margin.heads.normface import NormFace
+from keras_margin.heads.softmax import Softmax
+from keras_margin.heads.sphereface import SphereFace
+from keras_margin.heads.registry import get, names
+
+__all__ = [
+    "ArcFace",
+    "CombinedMargin",
+    "CosFace",
+    "CosineMarginHead",
+    "LargeMarginSoftmax",
+    "MarginHead",
+    "MultiplicativeAngularMargin",
+    "NormFace",
+    "Softmax",
+    "SphereFace",
+    "get",
+    "names",
+]

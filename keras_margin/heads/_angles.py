@@ -1,0 +1,44 @@
+"""Angle functions of a cosine with exact values and finite gradients everywhere.
+
+`arccos` and `sqrt(1 - c^2)` have infinite derivatives at c = +-1 (theta = 0 or pi),
+which turns into Inf or NaN gradients for a perfectly fitted or perfectly wrong sample.
+These keep the forward value exact (the cosine is only clipped to [-1, 1]) and bound the
+backward pass by flooring `1 - c^2` at `_SINE_SQUARED_FLOOR` there.
+"""
+
+from keras import ops
+
+_SINE_SQUARED_FLOOR = 1e-12
+
+
+def _sine_squared(cosine):
+    return ops.maximum(1.0 - ops.square(cosine), 0.0)
+
+
+@ops.custom_gradient
+def angle(cosine):
+    """`arccos(clip(cosine, -1, 1))` with a gradient bounded by 1e6 in magnitude."""
+    clipped = ops.clip(cosine, -1.0, 1.0)
+
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        floor = ops.maximum(_sine_squared(clipped), _SINE_SQUARED_FLOOR)
+        return -upstream / ops.sqrt(floor)
+
+    return ops.arccos(clipped), grad
+
+
+@ops.custom_gradient
+def sine(cosine):
+    """`sin(theta) = sqrt(1 - c^2)` for theta in [0, pi], gradient bounded by 1e6."""
+    clipped = ops.clip(cosine, -1.0, 1.0)
+    value = ops.sqrt(_sine_squared(clipped))
+
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        floor = ops.sqrt(ops.maximum(_sine_squared(clipped), _SINE_SQUARED_FLOOR))
+        return -upstream * clipped / floor
+
+    return value, grad

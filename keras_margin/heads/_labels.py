@@ -1,0 +1,75 @@
+"""Label handling shared by every head: class ids or (soft) label matrices."""
+
+import numpy as np
+from keras import backend, ops
+
+
+def is_label_matrix(labels, num_classes):
+    """True for a floating (batch, num_classes) one-hot or soft label matrix.
+
+    Anything else is read as class ids: shape (batch,) or (batch, 1), integer or float.
+    """
+    shape = tuple(labels.shape)
+    return (
+        len(shape) == 2
+        and shape[-1] == num_classes
+        and num_classes != 1
+        and backend.is_float_dtype(backend.standardize_dtype(labels.dtype))
+    )
+
+
+def class_ids(labels, num_classes):
+    """Returns `labels` as an int32 vector of class ids, checked to lie in [0, num_classes).
+
+    In eager execution and in TensorFlow graphs an id out of range raises
+    `InvalidArgumentError` / `ValueError`. Where no check can run (XLA, JAX jit) the caller
+    poisons the affected rows with NaN through `valid_class_ids`, so a bad id can never
+    produce a plausible but wrong loss.
+    """
+    shape = tuple(labels.shape)
+    if len(shape) == 2 and shape[-1] == 1:
+        labels = ops.squeeze(labels, axis=-1)
+    elif len(shape) != 1:
+        raise ValueError(
+            "`labels` must be class ids of shape (batch,) or (batch, 1), or a "
+            f"(batch, {num_classes}) floating label matrix. Received shape {shape} "
+            f"with dtype {backend.standardize_dtype(labels.dtype)}."
+        )
+    ids = ops.cast(labels, "int32")
+    return _check_in_range(ids, num_classes)
+
+
+def valid_class_ids(ids, num_classes):
+    """Boolean (batch,) vector: which ids lie in [0, num_classes)."""
+    return ops.logical_and(ids >= 0, ids < num_classes)
+
+
+def _check_in_range(ids, num_classes):
+    message = (
+        f"`labels` must be class ids in [0, {num_classes}) (num_classes={num_classes}); "
+        "found an id outside that range."
+    )
+    if backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.executing_eagerly():
+            _raise_if_out_of_range(ids.numpy(), num_classes, message)
+            return ids
+        checks = [
+            tf.debugging.assert_greater_equal(ids, 0, message=message),
+            tf.debugging.assert_less(ids, num_classes, message=message),
+        ]
+        with tf.control_dependencies(checks):
+            return tf.identity(ids)
+    try:
+        concrete = np.asarray(ids)
+    except Exception:  # a traced value (jit): rows are NaN-poisoned instead
+        return ids
+    _raise_if_out_of_range(concrete, num_classes, message)
+    return ids
+
+
+def _raise_if_out_of_range(ids, num_classes, message):
+    if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
+        bad = ids[(ids < 0) | (ids >= num_classes)]
+        raise ValueError(f"{message} Offending ids: {sorted(set(bad.tolist()))[:10]}")

@@ -1,0 +1,191 @@
+"""`MarginHead`: the base class of every classification head in keras_margin."""
+
+import keras
+from keras import ops
+
+from keras_margin.heads import _labels
+from keras_margin.heads._normalized_matmul import column_norms, normalized_matmul
+from keras_margin.utils import validation
+
+# Floor for embedding norms, so a zero embedding gives cosines of 0 instead of 0 / 0.
+_EMBEDDING_NORM_EPSILON = 1e-12
+
+
+@keras.saving.register_keras_serializable(package="keras_margin")
+class MarginHead(keras.layers.Layer):
+    """A linear classifier on embeddings whose target logit may carry a margin.
+
+    Every head writes its logits as `logit_bj = r_b * c_j * cos(theta_bj)`, where
+    `theta_bj` is the angle between embedding `x_b` and class centre `W_j`, `r_b` is a
+    per-sample scale (`s` for cosine heads, `||x_b||` for SphereFace and L-Softmax) and
+    `c_j` is `||W_j||` for heads that keep centre norms (L-Softmax, Softmax) and 1 for
+    the rest. During training, and only when labels are given, the target logit is
+    replaced by `r_b * c_y * target_cosine(cos(theta_by))`.
+
+    The C-wide work is a single matmul plus a division by the centre norms (no
+    normalised copy of the centre matrix is made); the margin only touches the B
+    target logits.
+
+    Subclasses set two class attributes and override a few hooks:
+
+    - `normalize_embeddings`: use `x / ||x||` (cosine heads) or `x` as it is.
+    - `normalize_centers`: divide by `||W_j||` (unit centres) or keep centre norms.
+    - `logit_scale(embedding_norms)`: the per-sample scale `r_b`.
+    - `target_cosine(cosine)`: the margin, as a function of the target cosine.
+    - `on_training_step()`: advance annealing state once per training call.
+
+    Labels may be class ids, shape `(batch,)` or `(batch, 1)`, or a floating
+    `(batch, num_classes)` one-hot or soft label matrix (MixUp, CutMix, label
+    smoothing). With a label matrix `y` the margin is applied to every class in
+    proportion to its label mass:
+
+    `logit_bj = (1 - y_bj) * r_b c_j cos_bj + y_bj * r_b c_j target_cosine(cos_bj)`,
+
+    which equals the class-id form for one-hot rows.
+
+    Under a `mixed_float16` or `mixed_bfloat16` policy a head computes in float32:
+    margins on half-precision cosines are too coarse and `exp(s * cos)` overflows.
+
+    Args:
+        num_classes: number of classes, at least 2.
+        kernel_initializer: initializer of the class centres (default
+            `"glorot_uniform"`).
+        kernel_regularizer: optional regularizer of the class centres.
+        **kwargs: standard `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+    """
+
+    normalize_embeddings = True
+    normalize_centers = True
+    has_margin = True
+
+    def __init__(
+        self,
+        num_classes,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        dtype=None,
+        **kwargs,
+    ):
+        super().__init__(dtype=_float32_under_mixed_precision(dtype), **kwargs)
+        self.num_classes = validation.integer_at_least(num_classes, 2, "num_classes")
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape, labels_shape=None):
+        embedding_dim = input_shape[-1]
+        if embedding_dim is None:
+            raise ValueError(
+                f"{type(self).__name__} needs a known embedding size; received input "
+                f"shape {input_shape}."
+            )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(embedding_dim, self.num_classes),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
+
+    # ------------------------------------------------------------------ hooks
+    def logit_scale(self, embedding_norms):
+        """Per-sample scale `r_b` of the logits; `embedding_norms` is (batch, 1)."""
+        raise NotImplementedError
+
+    def target_cosine(self, cosine):
+        """The margin: maps target cosines (any shape) to margined cosines."""
+        return cosine
+
+    def on_training_step(self):
+        """Called once per training call with labels, before the margin is applied."""
+
+    # ----------------------------------------------------------------- public
+    @property
+    def class_centers(self):
+        """The class centres as a (num_classes, embedding_dim) L2-normalised tensor."""
+        kernel = ops.convert_to_tensor(self.kernel)
+        return ops.transpose(kernel / column_norms(kernel))
+
+    def call(self, embeddings, labels=None, training=None):
+        embeddings = ops.cast(embeddings, self.compute_dtype)
+        logits = self.inference_logits(embeddings)
+        if labels is None or not training or not self.has_margin:
+            return logits
+        self.on_training_step()
+        return self._apply_margin(embeddings, logits, labels)
+
+    def inference_logits(self, embeddings):
+        """Logits without margin: `r_b * c_j * cos(theta_bj)` for every class."""
+        kernel = ops.convert_to_tensor(self.kernel)
+        if self.normalize_embeddings:
+            norms = _embedding_norms(embeddings)
+            embeddings = embeddings * (self.logit_scale(norms) / norms)
+        if self.normalize_centers:
+            return normalized_matmul(embeddings, kernel)
+        return ops.matmul(embeddings, kernel)
+
+    def compute_output_shape(self, input_shape, labels_shape=None):
+        return tuple(input_shape[:-1]) + (self.num_classes,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_classes=self.num_classes,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
+        )
+        return config
+
+    # ---------------------------------------------------------------- private
+    def _logit_denominators(self, embeddings):
+        """`r_b * c_j` pieces: per-sample scale (B, 1) and centre norms (C,) or None."""
+        row_scale = self.logit_scale(_embedding_norms(embeddings))
+        if self.normalize_centers:
+            return row_scale, None
+        return row_scale, column_norms(ops.convert_to_tensor(self.kernel))
+
+    def _apply_margin(self, embeddings, logits, labels):
+        row_scale, center_norms = self._logit_denominators(embeddings)
+        if _labels.is_label_matrix(labels, self.num_classes):
+            labels = ops.cast(labels, logits.dtype)
+            scale = row_scale if center_norms is None else row_scale * center_norms
+            cosine = _safe_divide(logits, scale)
+            margined = scale * self.target_cosine(cosine)
+            return logits + labels * (margined - logits)
+
+        ids = _labels.class_ids(labels, self.num_classes)
+        valid = _labels.valid_class_ids(ids, self.num_classes)
+        ids = ops.where(valid, ids, 0)
+        is_target = ops.one_hot(ids, self.num_classes, dtype="bool")
+        target_logits = ops.sum(
+            ops.where(is_target, logits, ops.zeros_like(logits)), axis=-1, keepdims=True
+        )
+        scale = row_scale
+        if center_norms is not None:
+            scale = scale * ops.expand_dims(ops.take(center_norms, ids), -1)
+        scale = ops.broadcast_to(scale, ops.shape(target_logits))
+        margined = scale * self.target_cosine(_safe_divide(target_logits, scale))
+        # A row whose id is out of range becomes NaN (where no assertion can run, e.g.
+        # under XLA), so a bad label never yields a plausible loss.
+        margined = ops.where(ops.expand_dims(valid, -1), margined, float("nan"))
+        return ops.where(is_target, margined, logits)
+
+
+def _embedding_norms(embeddings):
+    return ops.sqrt(
+        ops.maximum(
+            ops.sum(ops.square(embeddings), axis=-1, keepdims=True),
+            _EMBEDDING_NORM_EPSILON**2,
+        )
+    )
+
+
+def _safe_divide(numerator, denominator):
+    return numerator / ops.maximum(denominator, _EMBEDDING_NORM_EPSILON)
+
+
+def _float32_under_mixed_precision(dtype):
+    policy = keras.dtype_policies.get(dtype) if dtype is not None else None
+    if policy is None:
+        policy = keras.config.dtype_policy()
+    if policy.compute_dtype in ("float16", "bfloat16"):
+        return "float32"
+    return dtype

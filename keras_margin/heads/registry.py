@@ -1,0 +1,33 @@
+"""Head lookup by command-line name: the class name in lower case without punctuation."""
+
+from keras_margin.heads.arcface import ArcFace
+from keras_margin.heads.combined_margin import CombinedMargin
+from keras_margin.heads.cosface import CosFace
+from keras_margin.heads.large_margin_softmax import LargeMarginSoftmax
+from keras_margin.heads.normface import NormFace
+from keras_margin.heads.softmax import Softmax
+from keras_margin.heads.sphereface import SphereFace
+
+_HEADS = {
+    cls.__name__.lower(): cls
+    for cls in (Softmax, NormFace, LargeMarginSoftmax, SphereFace, CosFace, ArcFace, CombinedMargin)
+}
+_ALIASES = {"lsoftmax": "largemarginsoftmax", "asoftmax": "sphereface", "amsoftmax": "cosface"}
+
+
+def names():
+    """The head names `get` accepts, aliases excluded, in a stable order."""
+    return list(_HEADS)
+
+
+def get(name):
+    """Returns the head class called `name` (`"arcface"`, `"lsoftmax"`, ...).
+
+    Raises:
+        ValueError: for an unknown name, listing the known ones.
+    """
+    key = "".join(ch for ch in str(name).lower() if ch.isalnum())
+    key = _ALIASES.get(key, key)
+    if key not in _HEADS:
+        raise ValueError(f"Unknown head {name!r}; choose one of: {', '.join(names())}.")
+    return _HEADS[key]

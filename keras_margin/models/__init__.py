@@ -1,0 +1,6 @@
+"""Models: `MarginModel` (backbone + head) and small reference backbones."""
+
+from keras_margin.models.margin_model import MarginModel
+from keras_margin.models.small_cnn import small_cnn
+
+__all__ = ["MarginModel", "small_cnn"]

@@ -1,0 +1,52 @@
+"""Argument checks that raise `ValueError` naming the argument, at construction time."""
+
+import math
+import numbers
+
+
+def integer_at_least(value, minimum, name):
+    """Returns `value` as an int; raises unless it is an integer >= `minimum`.
+
+    Integer-valued floats such as `4.0` are accepted; `2.5`, `True` and strings are not.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
+    if not float(value).is_integer() or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
+    return int(value)
+
+
+def number_in_range(value, name, low=-math.inf, high=math.inf, low_open=False, high_open=False):
+    """Returns `value` as a float; raises unless it is a finite number in the range.
+
+    `low_open` / `high_open` exclude the bound itself.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"`{name}` must be a finite number; received {value!r}.")
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        raise ValueError(
+            f"`{name}` must be in {left}{_fmt(low)}, {_fmt(high)}{right}; received {value!r}."
+        )
+    return float(value)
+
+
+def positive(value, name):
+    """Returns `value` as a float; raises unless it is finite and > 0."""
+    return number_in_range(value, name, low=0.0, low_open=True)
+
+
+def non_negative(value, name):
+    """Returns `value` as a float; raises unless it is finite and >= 0."""
+    return number_in_range(value, name, low=0.0)
+
+
+def _fmt(bound):
+    if bound == math.pi:
+        return "pi"
+    if math.isinf(bound):
+        return "inf" if bound > 0 else "-inf"
+    return f"{bound:g}"
