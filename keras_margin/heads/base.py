@@ -71,12 +71,12 @@ class MarginHead(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
-    def build(self, input_shape, labels_shape=None):
-        embedding_dim = input_shape[-1]
+    def build(self, embeddings_shape, labels_shape=None):
+        embedding_dim = embeddings_shape[-1]
         if embedding_dim is None:
             raise ValueError(
                 f"{type(self).__name__} needs a known embedding size; received input "
-                f"shape {input_shape}."
+                f"shape {embeddings_shape}."
             )
         self.kernel = self.add_weight(
             name="kernel",
@@ -104,13 +104,27 @@ class MarginHead(keras.layers.Layer):
         kernel = ops.convert_to_tensor(self.kernel)
         return ops.transpose(kernel / column_norms(kernel))
 
-    def call(self, embeddings, labels=None, training=None):
+    def call(self, embeddings, labels=None, training=None, return_inference_logits=False):
+        """Logits of shape (batch, num_classes).
+
+        Args:
+            embeddings: (batch, embedding_dim) tensor.
+            labels: class ids (batch,) / (batch, 1), or a floating (batch, num_classes)
+                label matrix; `None` at inference.
+            training: the margin is applied only when this is true and labels are given.
+            return_inference_logits: also return the no-margin logits, as a pair
+                `(logits, inference_logits)`, at no extra cost (`MarginModel` computes
+                its metrics on them).
+        """
         embeddings = ops.cast(embeddings, self.compute_dtype)
-        logits = self.inference_logits(embeddings)
-        if labels is None or not training or not self.has_margin:
-            return logits
-        self.on_training_step()
-        return self._apply_margin(embeddings, logits, labels)
+        inference_logits = self.inference_logits(embeddings)
+        logits = inference_logits
+        if labels is not None and training and self.has_margin:
+            self.on_training_step()
+            logits = self._apply_margin(embeddings, inference_logits, labels)
+        if return_inference_logits:
+            return logits, inference_logits
+        return logits
 
     def inference_logits(self, embeddings):
         """Logits without margin: `r_b * c_j * cos(theta_bj)` for every class."""
@@ -122,8 +136,9 @@ class MarginHead(keras.layers.Layer):
             return normalized_matmul(embeddings, kernel)
         return ops.matmul(embeddings, kernel)
 
-    def compute_output_shape(self, input_shape, labels_shape=None):
-        return tuple(input_shape[:-1]) + (self.num_classes,)
+    def compute_output_shape(self, input_shape, labels_shape=None, return_inference_logits=False):
+        shape = tuple(input_shape[:-1]) + (self.num_classes,)
+        return (shape, shape) if return_inference_logits else shape
 
     def get_config(self):
         config = super().get_config()

@@ -53,8 +53,8 @@ class MultiplicativeAngularMargin(MarginHead):
         self.lambda_power = validation.non_negative(lambda_power, "lambda_power")
         self.lambda_min = validation.non_negative(lambda_min, "lambda_min")
 
-    def build(self, input_shape, labels_shape=None):
-        super().build(input_shape)
+    def build(self, embeddings_shape, labels_shape=None):
+        super().build(embeddings_shape)
         self.iteration = self.add_weight(
             name="iteration",
             shape=(),

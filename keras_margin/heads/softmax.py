@@ -44,8 +44,8 @@ class Softmax(MarginHead):
         self.use_bias = use_bias
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
-    def build(self, input_shape, labels_shape=None):
-        super().build(input_shape)
+    def build(self, embeddings_shape, labels_shape=None):
+        super().build(embeddings_shape)
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(

@@ -1,0 +1,45 @@
+"""SavedModel export of a `MarginModel` for serving without labels."""
+
+import keras
+import tensorflow as tf
+
+
+def serving_signature(model):
+    """The `tf.TensorSpec` of the model input, from the backbone's symbolic input."""
+    inputs = getattr(model.backbone, "inputs", None)
+    if not inputs or len(inputs) != 1:
+        raise ValueError(
+            "Cannot infer the serving input from the backbone (it has no single symbolic "
+            "input); pass `input_signature=tf.TensorSpec(shape, dtype)` to `export`."
+        )
+    symbolic = inputs[0]
+    return tf.TensorSpec(symbolic.shape, symbolic.dtype, name="inputs")
+
+
+def export_serving(model, filepath, input_signature=None, verbose=True):
+    """Writes `model` as a SavedModel with one endpoint, `serving_default`.
+
+    See `MarginModel.export` for what the endpoint returns.
+    """
+    if input_signature is None:
+        input_signature = serving_signature(model)
+    elif isinstance(input_signature, keras.InputSpec):
+        input_signature = tf.TensorSpec(input_signature.shape, input_signature.dtype, name="inputs")
+
+    def serve(inputs):
+        # training=False everywhere: Keras' own export leaves random preprocessing
+        # layers in their default (training) state.
+        embeddings = model.backbone(inputs, training=False)
+        logits = model.head(embeddings, training=False)
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+        embeddings = tf.cast(embeddings, tf.float32)
+        return {
+            "probabilities": probabilities,
+            "class_id": tf.argmax(probabilities, axis=-1, output_type=tf.int32),
+            "embedding": tf.math.l2_normalize(embeddings, axis=-1, epsilon=1e-24),
+        }
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(name="serving_default", fn=serve, input_signature=[input_signature])
+    archive.write_out(filepath, verbose=verbose)

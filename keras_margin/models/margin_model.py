@@ -1,0 +1,161 @@
+"""`MarginModel`: a backbone and a margin head trained with the ordinary Keras workflow."""
+
+from typing import Any, NamedTuple
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_margin.heads.base import MarginHead
+from keras_margin.losses.cross_entropy import CrossEntropy
+
+
+class _LabelledInputs(NamedTuple):
+    """Model inputs with the labels attached, built by `train_step` for `call`."""
+
+    inputs: Any
+    labels: Any
+
+
+class _TrainingOutputs(NamedTuple):
+    """What `call` returns in a training step: the loss reads one, metrics the other."""
+
+    logits: Any
+    inference_logits: Any
+
+
+@keras.saving.register_keras_serializable(package="keras_margin")
+class MarginModel(keras.Model):
+    """A backbone (inputs -> embeddings) followed by a margin head (embeddings -> logits).
+
+    During `fit` the labels of each batch reach the head, so it can put its margin on the
+    target logits; the loss (by default `keras_margin.losses.CrossEntropy`, which takes
+    class ids or soft labels) is computed on those logits, and compiled metrics on the
+    no-margin logits, so that "accuracy" means what it will mean at inference. Evaluation
+    and prediction never use labels.
+
+    - `model(x)` returns the no-margin logits;
+    - `model.predict(x)` returns class probabilities (softmax of those logits);
+    - `model.embed(x)` returns L2-normalised embeddings;
+    - `model.export(path)` writes a SavedModel that needs no labels and no keras_margin.
+
+    Args:
+        backbone: a Keras model or layer from inputs to (batch, embedding_dim)
+            embeddings. Random layers inside it (dropout, augmentation) are switched
+            off outside training and in the export.
+        head: a `keras_margin.heads.MarginHead`.
+        **kwargs: `keras.Model` arguments (`name`, ...).
+
+    Example:
+
+    >>> import keras_margin as km
+    >>> backbone = km.models.small_cnn(embedding_dim=64, input_shape=(28, 28, 1))
+    >>> model = km.MarginModel(backbone, km.heads.ArcFace(num_classes=10))
+    >>> model.compile(optimizer="adam", metrics=["accuracy"])
+    >>> # model.fit(train_dataset, epochs=10); model.export("serving/")
+    """
+
+    def __init__(self, backbone, head, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(head, MarginHead):
+            raise ValueError(
+                "`head` must be a keras_margin.heads.MarginHead (e.g. "
+                f"km.heads.ArcFace(num_classes)); received {type(head).__name__}."
+            )
+        if not isinstance(backbone, keras.layers.Layer):
+            raise ValueError(
+                f"`backbone` must be a Keras model or layer; received {type(backbone).__name__}."
+            )
+        self.backbone = backbone
+        self.head = head
+
+    def call(self, inputs, training=None):
+        if isinstance(inputs, _LabelledInputs):
+            embeddings = self.backbone(inputs.inputs, training=training)
+            logits, inference_logits = self.head(
+                embeddings, labels=inputs.labels, training=training, return_inference_logits=True
+            )
+            return _TrainingOutputs(logits, inference_logits)
+        return self.head(self.backbone(inputs, training=training), training=training)
+
+    def compile(self, optimizer="adam", loss="auto", metrics=None, **kwargs):
+        """As `keras.Model.compile`; `loss="auto"` means `CrossEntropy()` on logits."""
+        if isinstance(loss, str) and loss == "auto":
+            loss = CrossEntropy()
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    # Keras' train_step calls `self(x)` without labels; attaching them to the inputs
+    # keeps the backend's own train_step (gradient tape, loss scaling, distribution).
+    def train_step(self, *args):
+        *state, data = args
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        data = (_LabelledInputs(x, y), y) if sample_weight is None else (
+            _LabelledInputs(x, y), y, sample_weight
+        )
+        return super().train_step(*state, data)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if isinstance(y_pred, _TrainingOutputs):
+            y_pred = y_pred.logits
+        if isinstance(x, _LabelledInputs):
+            x = x.inputs
+        return super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+        )
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if isinstance(y_pred, _TrainingOutputs):
+            y_pred = y_pred.inference_logits
+        if isinstance(x, _LabelledInputs):
+            x = x.inputs
+        return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, *args):
+        outputs = super().predict_step(*args)
+        if isinstance(outputs, tuple):  # JAX returns (outputs, non_trainable_variables)
+            return (ops.softmax(outputs[0], axis=-1),) + tuple(outputs[1:])
+        return ops.softmax(outputs, axis=-1)
+
+    def embed(self, x, batch_size=None, verbose=0):
+        """L2-normalised embeddings of `x` (array or dataset), as a NumPy array."""
+        embeddings = np.asarray(self.backbone.predict(x, batch_size=batch_size, verbose=verbose))
+        norms = np.linalg.norm(embeddings.astype("float32"), axis=-1, keepdims=True)
+        return embeddings / np.maximum(norms, 1e-12)
+
+    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None, **kwargs):
+        """Writes a SavedModel whose `serving_default` needs only the model input.
+
+        It returns `probabilities` (batch, num_classes), `class_id` (batch,) int32 and
+        `embedding` (batch, embedding_dim), L2-normalised. Every layer runs with
+        `training=False`, so two calls on the same input give identical outputs. It loads
+        with plain `tf.saved_model.load`, in a process that never imports keras_margin.
+
+        Args:
+            filepath: the SavedModel directory to write.
+            format: only `"tf_saved_model"` is supported.
+            verbose: print a summary of the endpoint.
+            input_signature: a `keras.InputSpec`/`tf.TensorSpec` for the input; by
+                default taken from the backbone's input.
+        """
+        from keras_margin.models import export as export_lib
+
+        if format != "tf_saved_model":
+            raise ValueError(f"`format` must be 'tf_saved_model'; received {format!r}.")
+        export_lib.export_serving(self, filepath, input_signature=input_signature, verbose=verbose)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            backbone=keras.saving.serialize_keras_object(self.backbone),
+            head=keras.saving.serialize_keras_object(self.head),
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        backbone = keras.saving.deserialize_keras_object(
+            config.pop("backbone"), custom_objects=custom_objects
+        )
+        head = keras.saving.deserialize_keras_object(config.pop("head"), custom_objects=custom_objects)
+        return cls(backbone, head, **config)
