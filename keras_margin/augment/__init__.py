@@ -1,0 +1,14 @@
+"""Augmentation for training pipelines: `image` now; `text` and `audio` to come.
+
+Everything here runs inside `tf.data`, never inside the model, so an exported model
+contains nothing random.
+
+Example:
+
+>>> from keras_margin.augment import image
+>>> augment = image.policy("standard")
+"""
+
+from keras_margin.augment import image
+
+__all__ = ["image"]

@@ -1,0 +1,32 @@
+"""Image datasets as `tf.data` pipelines of `(images, labels)` batches, offline.
+
+Loaders: `load` (built-in datasets by name), `from_directory` (a folder of class
+sub-folders) and `from_tfds` (a `tfds` dataset prepared in a local data_dir). They
+share one splitting convention (fixed test split, seeded stratified validation split,
+`samples_per_class` counting training examples) and one pipeline (`make_pipeline`).
+Nothing here downloads; a missing dataset raises `DatasetNotFoundError`.
+"""
+
+from keras_margin.data.dataset_info import DatasetInfo
+from keras_margin.data.directory import from_directory
+from keras_margin.data.errors import DatasetNotFoundError
+from keras_margin.data.idx import read_idx
+from keras_margin.data.load import available_datasets
+from keras_margin.data.load import load
+from keras_margin.data.pipeline import make_pipeline
+from keras_margin.data.stratified import stratified_indices
+from keras_margin.data.stratified import stratified_split
+from keras_margin.data.tfds_source import from_tfds
+
+__all__ = [
+    "DatasetInfo",
+    "DatasetNotFoundError",
+    "available_datasets",
+    "from_directory",
+    "from_tfds",
+    "load",
+    "make_pipeline",
+    "read_idx",
+    "stratified_indices",
+    "stratified_split",
+]

@@ -101,7 +101,7 @@ class MarginHead(keras.layers.Layer):
     @property
     def class_centers(self):
         """The class centres as a (num_classes, embedding_dim) L2-normalised tensor."""
-        kernel = ops.convert_to_tensor(self.kernel)
+        kernel = self._kernel_value()
         return ops.transpose(kernel / column_norms(kernel))
 
     def call(self, embeddings, labels=None, training=None, return_inference_logits=False):
@@ -119,26 +119,24 @@ class MarginHead(keras.layers.Layer):
         embeddings = ops.cast(embeddings, self.compute_dtype)
         inference_logits = self.inference_logits(embeddings)
         logits = inference_logits
-        if labels is not None and training and self.has_margin:
-            self.on_training_step()
-            logits = self._apply_margin(embeddings, inference_logits, labels)
+        if labels is not None and training:
+            if self.has_margin:
+                self.on_training_step()
+                logits = self._apply_margin(embeddings, inference_logits, labels)
+            elif not _labels.is_label_matrix(labels, self.num_classes):
+                _labels.class_ids(labels, self.num_classes)  # same checks as margin heads
         if return_inference_logits:
             return logits, inference_logits
         return logits
 
     def inference_logits(self, embeddings):
         """Logits without margin: `r_b * c_j * cos(theta_bj)` for every class."""
-        kernel = ops.convert_to_tensor(self.kernel)
+        kernel = self._kernel_value()
         if self.normalize_embeddings:
-            norms = _embedding_norms(embeddings)
-            embeddings = embeddings * (self.logit_scale(norms) / norms)
+            embeddings = _unit_rows(embeddings) * self.logit_scale(_embedding_norms(embeddings))
         if self.normalize_centers:
             return normalized_matmul(embeddings, kernel)
         return ops.matmul(embeddings, kernel)
-
-    def compute_output_shape(self, input_shape, labels_shape=None, return_inference_logits=False):
-        shape = tuple(input_shape[:-1]) + (self.num_classes,)
-        return (shape, shape) if return_inference_logits else shape
 
     def get_config(self):
         config = super().get_config()
@@ -150,12 +148,16 @@ class MarginHead(keras.layers.Layer):
         return config
 
     # ---------------------------------------------------------------- private
+    def _kernel_value(self):
+        # A tensor read of the variable: custom gradients must not capture the variable.
+        return ops.copy(self.kernel)
+
     def _logit_denominators(self, embeddings):
         """`r_b * c_j` pieces: per-sample scale (B, 1) and centre norms (C,) or None."""
         row_scale = self.logit_scale(_embedding_norms(embeddings))
         if self.normalize_centers:
             return row_scale, None
-        return row_scale, column_norms(ops.convert_to_tensor(self.kernel))
+        return row_scale, column_norms(self._kernel_value())
 
     def _apply_margin(self, embeddings, logits, labels):
         row_scale, center_norms = self._logit_denominators(embeddings)
@@ -191,6 +193,19 @@ def _embedding_norms(embeddings):
             _EMBEDDING_NORM_EPSILON**2,
         )
     )
+
+
+def _unit_rows(embeddings):
+    """`x / ||x||`, with zero rows (norm below the floor) mapped to zero.
+
+    A zero embedding has no direction; mapping it to 0 gives it cosines of 0 and a zero
+    gradient, where dividing by the floored norm would give a gradient of 1e12, which
+    overflows float16 under mixed precision.
+    """
+    squared = ops.sum(ops.square(embeddings), axis=-1, keepdims=True)
+    is_zero = squared <= _EMBEDDING_NORM_EPSILON**2
+    inverse_norms = ops.where(is_zero, 0.0, ops.rsqrt(ops.where(is_zero, 1.0, squared)))
+    return embeddings * inverse_norms
 
 
 def _safe_divide(numerator, denominator):

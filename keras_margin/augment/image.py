@@ -1,0 +1,512 @@
+"""Image augmentation policies for `tf.data` training pipelines.
+
+A policy is a plain callable `augment(images, labels) -> (images, labels)` that is
+mapped over a *batched* dataset. It is built from Keras core preprocessing layers, which
+run inside `tf.data` whatever the Keras backend is:
+
+```python
+augment = keras_margin.augment.image.policy("standard")
+train = train.batch(64).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+```
+
+The policies, with the layers each one applies, in order:
+
+| policy | layers (Keras core, in order) | labels out |
+| --- | --- | --- |
+| `"none"` | nothing: returns its inputs unchanged | unchanged |
+| `"light"` | `RandomRotation` ±5°; `RandomTranslation` ±5% of height and width | unchanged |
+| `"standard"` | `RandomRotation` ±10°; `RandomTranslation` ±10%; `RandomZoom` ±10% (aspect ratio kept); `RandomContrast` factor 0.2 (contrast x U(0.8, 1.2)) | unchanged |
+| `"strong"` | the `"standard"` layers; then 2 operations drawn per batch from a RandAugment subset (identity, `RandomShear` 0.15, `RandomBrightness` 0.2, `RandomSharpness` (0.25, 0.75), `RandomPosterization` 4-7 bits, `AutoContrast`, `Equalization`); `RandomErasing` (each image with probability 1/2, 2%-33% of each side's area scale); then `MixUp` (alpha 0.2) or `CutMix` (factor 1.0), chosen by a fair coin per batch | float32 `(batch, num_classes)` soft labels |
+
+With `horizontal_flip=True`, `RandomFlip("horizontal")` runs first in every policy but
+`"none"`. It is off by default because the bundled data sets are digits, where a mirror
+image is not the same class.
+
+Geometric layers use bilinear interpolation and `fill_mode="reflect"` (Keras' default),
+which invents no border value, so it is correct for any `value_range`. Every policy but
+`"none"` casts images to float32 and clips them to `value_range` at the end.
+
+Why `"strong"` uses a subset of RandAugment rather than `keras.layers.RandAugment`:
+checked with Keras 3.15 on 28x28 digits, that layer runs on one channel, but its single
+`factor` is not a magnitude that suits them. Its geometric ranges are one-sided
+(`factor=0.1` rotates by 0..36° counter-clockwise only and translates in one direction
+only); its solarization and posterization get *stronger* as `factor` gets smaller
+(posterization keeps a single bit below `factor=0.25`, and solarization with a low
+threshold inverts or erases white strokes); its colour-degeneration operation does
+nothing on one channel; and it evaluates all eleven operations on every batch. The subset
+here drops rotation, translation and contrast (the `"standard"` layers already apply them
+in both directions, per image), colour degeneration and solarization, and gives each
+remaining operation its own two-sided magnitude. Like `keras.layers.RandAugment`, it
+draws the operations once per batch; the magnitudes are drawn per image.
+
+Reproducibility:
+    With `seed` given, every layer gets its own seed derived from it, so a freshly built
+    policy mapped with `num_parallel_calls=None` gives the same augmented batches, in the
+    same order, on every run (on the same machine and TensorFlow version). Without
+    `seed`, the seeds come from Python's `random` module, so
+    `keras.utils.set_random_seed` makes the run reproducible in the same way.
+
+    Under `num_parallel_calls=tf.data.AUTOTUNE` the output is *not* reproducible, even
+    with `deterministic=True`: that flag fixes the order of the batches, not which random
+    draw each batch gets. Keras layers keep their random state in a variable that
+    concurrent map calls read and then advance; two batches augmented at the same time can
+    read the same state, get the same random transformation, and the interleaving differs
+    from run to run. Training is still correct (every batch is augmented), but the random
+    draws are not a function of the seed alone. A later version draws stateless,
+    per-element randomness instead.
+"""
+
+import functools
+import math
+import numbers
+import random
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_margin.utils import validation
+
+POLICIES = ("none", "light", "standard", "strong")
+
+# Parameters of each policy, kept as constants so the layers and the descriptions that
+# `describe()` prints cannot drift apart.
+_LIGHT_ROTATION_DEGREES = 5.0
+_LIGHT_TRANSLATION = 0.05
+_STANDARD_ROTATION_DEGREES = 10.0
+_STANDARD_TRANSLATION = 0.1
+_STANDARD_ZOOM = 0.1
+_STANDARD_CONTRAST = 0.2
+_STRONG_NUM_OPS = 2
+_STRONG_SHEAR = 0.15
+_STRONG_BRIGHTNESS = 0.2
+_STRONG_SHARPNESS = (0.25, 0.75)  # Keras' sharpness factor 0.5 is the identity.
+_STRONG_POSTERIZE_BITS = (4, 8)  # Keras draws the bits kept from [4, 8): 4 to 7.
+_STRONG_ERASING_SCALE = (0.02, 0.33)
+_MIXUP_ALPHA = 0.2
+_CUTMIX_FACTOR = 1.0
+
+_FLIP_NOTE = ' With horizontal_flip=True, RandomFlip("horizontal") runs first.'
+
+_DESCRIPTIONS = {
+    "none": "No augmentation: images and labels pass through unchanged.",
+    "light": (
+        f"Small geometric jitter: rotation ±{_LIGHT_ROTATION_DEGREES:g}°, translation "
+        f"±{_LIGHT_TRANSLATION:.0%} of height and width. Labels unchanged." + _FLIP_NOTE
+    ),
+    "standard": (
+        f"Rotation ±{_STANDARD_ROTATION_DEGREES:g}°, translation "
+        f"±{_STANDARD_TRANSLATION:.0%}, zoom ±{_STANDARD_ZOOM:.0%}, contrast "
+        f"x[{1 - _STANDARD_CONTRAST:g}, {1 + _STANDARD_CONTRAST:g}]. Labels unchanged."
+        + _FLIP_NOTE
+    ),
+    "strong": (
+        f"'standard', then {_STRONG_NUM_OPS} operations per batch from a RandAugment "
+        f"subset (identity, shear {_STRONG_SHEAR:g}, brightness ±{_STRONG_BRIGHTNESS:.0%}, "
+        "sharpness, posterize to 4-7 bits, autocontrast, equalize), random erasing "
+        f"(p=1/2), then MixUp (alpha {_MIXUP_ALPHA:g}) or CutMix, one per batch. Returns "
+        "float32 soft labels of shape (batch, num_classes); needs num_classes." + _FLIP_NOTE
+    ),
+}
+
+# Seeds handed to Keras' `SeedGenerator` must be Python ints; keep them in int32 range.
+_MAX_SEED = 2**31 - 1
+
+
+def describe(name):
+    """Returns a one-paragraph, human-readable description of a policy.
+
+    Args:
+        name: one of `POLICIES`.
+
+    Returns:
+        A string, for `--help` texts and documentation.
+
+    Example:
+
+    >>> from keras_margin.augment import image
+    >>> image.describe("none")
+    'No augmentation: images and labels pass through unchanged.'
+    """
+    return _DESCRIPTIONS[_check_name(name)]
+
+
+def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, seed=None):
+    """Returns an augmentation callable for a batched `tf.data` pipeline.
+
+    The callable maps `(images, labels)` to `(images, labels)`:
+
+    - `images`: float (batch, height, width, channels), channels-last, in `value_range`;
+      one channel (grey) or three (RGB). Integer images are cast to float32.
+    - `labels`: int class ids of shape (batch,).
+
+    It returns float32 images of the same shape, clipped to `value_range`. Policies that
+    do not mix images return the labels unchanged; `"strong"` mixes pairs of images and
+    returns float32 soft labels of shape (batch, num_classes) whose rows sum to 1 (it
+    also accepts labels that are already one-hot or soft, of shape (batch, num_classes)).
+    The callable's `soft_labels` attribute says which of the two a policy returns.
+
+    The callable is not a Keras layer and must not go into a model: augmentation belongs
+    to the training pipeline, and the exported model stays deterministic. Map it after
+    `batch()`, since MixUp and CutMix pair images within a batch.
+
+    Policies (see the module docstring for the table):
+
+    - `"none"`: identity.
+    - `"light"`: `RandomRotation(factor=5/360)` (±5°), then
+      `RandomTranslation(height_factor=0.05, width_factor=0.05)`.
+    - `"standard"`: `RandomRotation(factor=10/360)` (±10°),
+      `RandomTranslation(0.1, 0.1)`, `RandomZoom(height_factor=0.1)` (same zoom on both
+      axes), `RandomContrast(factor=0.2)` (contrast multiplied by U(0.8, 1.2) around each
+      image's mean).
+    - `"strong"`: the `"standard"` layers; then, twice, one operation chosen uniformly per
+      batch from: identity, `RandomShear(x_factor=0.15, y_factor=0.15)`,
+      `RandomBrightness(factor=0.2)` (±20% of the value range),
+      `RandomSharpness(factor=(0.25, 0.75))` (from blurred to sharpened),
+      `RandomPosterization(factor=(4, 8))` (keeps 4 to 7 bits), `AutoContrast()`,
+      `Equalization()`; then `RandomErasing(factor=1.0, scale=(0.02, 0.33))` (Keras
+      draws p ~ U(0, 1) per image and erases with probability p, so 1/2 overall, filling
+      the rectangle with clipped Gaussian noise); then, per batch with equal odds,
+      `MixUp(alpha=0.2)` or `CutMix(factor=1.0)` on one-hot labels.
+
+    Geometric layers use bilinear interpolation and reflect at the borders.
+
+    Args:
+        name: one of `POLICIES`: `"none"`, `"light"`, `"standard"` or `"strong"`.
+        num_classes: number of classes (an integer >= 2). Required by policies that mix
+            labels (`"strong"`), which one-hot encode the class ids; ignored otherwise.
+        value_range: `(low, high)`, the range the input images are in, such as
+            `(0, 255)`, `(0, 1)` or `(-1, 1)`. Colour operations and the final clip use it.
+        horizontal_flip: whether to add `RandomFlip("horizontal")` first (default False:
+            mirroring changes the class of digits and characters; turn it on for photos of
+            objects).
+        seed: an integer >= 0 to make the policy reproducible under a deterministic map
+            (`num_parallel_calls=None`), or None. Each layer gets its own seed derived
+            from it. See "Reproducibility" in the module docstring for what AUTOTUNE
+            does to it.
+
+    Returns:
+        A callable `augment(images, labels) -> (images, labels)` with attributes `name`,
+        `soft_labels` (True when it returns soft labels), `num_classes`, `value_range`
+        and `layers` (the Keras layers it applies, in order).
+
+    Raises:
+        ValueError: for an unknown `name`, a bad `value_range`, `num_classes`, `seed` or
+            `horizontal_flip`, or a mixing policy without `num_classes`.
+
+    Example:
+
+    >>> import numpy as np, tensorflow as tf
+    >>> from keras_margin.augment import image
+    >>> images = np.random.uniform(0, 255, (16, 28, 28, 1)).astype("float32")
+    >>> labels = np.arange(16) % 10
+    >>> augment = image.policy("strong", num_classes=10, seed=0)
+    >>> dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
+    >>> dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    >>> x, y = next(iter(dataset))
+    >>> tuple(x.shape), tuple(y.shape)
+    ((8, 28, 28, 1), (8, 10))
+
+    References:
+        - Cubuk, Zoph, Shlens, Le. "RandAugment: Practical automated data augmentation
+          with a reduced search space", NeurIPS 2020. https://arxiv.org/abs/1909.13719
+        - Zhong, Zheng, Kang, Li, Yang. "Random Erasing Data Augmentation", AAAI 2020.
+          https://arxiv.org/abs/1708.04896
+        - Zhang, Cisse, Dauphin, Lopez-Paz. "mixup: Beyond Empirical Risk Minimization",
+          ICLR 2018. https://arxiv.org/abs/1710.09412
+        - Yun, Han, Oh, Chun, Choe, Yoo. "CutMix: Regularization Strategy to Train Strong
+          Classifiers with Localizable Features", ICCV 2019.
+          https://arxiv.org/abs/1905.04899
+    """
+    name = _check_name(name)
+    value_range = _check_value_range(value_range)
+    if not isinstance(horizontal_flip, bool):
+        raise ValueError(
+            f"`horizontal_flip` must be True or False; received {horizontal_flip!r}."
+        )
+    if num_classes is not None:
+        num_classes = validation.integer_at_least(num_classes, 2, "num_classes")
+    if seed is not None:
+        seed = validation.integer_at_least(seed, 0, "seed")
+    if name == "strong" and num_classes is None:
+        raise ValueError(
+            "The 'strong' policy mixes images with MixUp/CutMix and returns soft labels, "
+            "so it needs `num_classes`; received num_classes=None."
+        )
+    if name == "none":
+        return _Policy(name, value_range, num_classes, transforms=(), mixer=None)
+
+    seeds = _SeedSequence(seed)
+    transforms = []
+    if horizontal_flip:
+        transforms.append(keras.layers.RandomFlip("horizontal", seed=seeds.next()))
+    if name == "light":
+        transforms += _geometric_layers(
+            _LIGHT_ROTATION_DEGREES, _LIGHT_TRANSLATION, zoom=None, seeds=seeds
+        )
+    else:
+        transforms += _geometric_layers(
+            _STANDARD_ROTATION_DEGREES, _STANDARD_TRANSLATION, _STANDARD_ZOOM, seeds
+        )
+        transforms.append(
+            keras.layers.RandomContrast(
+                _STANDARD_CONTRAST, value_range=value_range, seed=seeds.next()
+            )
+        )
+    mixer = None
+    if name == "strong":
+        transforms.append(_rand_augment_subset(value_range, seeds))
+        transforms.append(
+            keras.layers.RandomErasing(
+                factor=1.0,
+                scale=_STRONG_ERASING_SCALE,
+                value_range=value_range,
+                seed=seeds.next(),
+            )
+        )
+        mixer = _MixUpOrCutMix(num_classes, seeds)
+    return _Policy(name, value_range, num_classes, tuple(transforms), mixer)
+
+
+class _Policy:
+    """The callable that `policy()` returns: layers in order, then optional mixing."""
+
+    def __init__(self, name, value_range, num_classes, transforms, mixer):
+        self.name = name
+        self.value_range = value_range
+        self.num_classes = num_classes
+        self.soft_labels = mixer is not None
+        self._transforms = transforms
+        self._mixer = mixer
+
+    @property
+    def layers(self):
+        """The Keras layers this policy applies, in order (choices flattened)."""
+        layers = []
+        for transform in self._transforms:
+            layers.extend(getattr(transform, "layers", [transform]))
+        if self._mixer is not None:
+            layers.extend(self._mixer.layers)
+        return tuple(layers)
+
+    def __call__(self, images, labels):
+        if not self._transforms and self._mixer is None:
+            # "none" is exactly the identity: no cast, no clip, no copy.
+            return images, labels
+        images = tf.cast(images, tf.float32)
+        if images.shape.rank != 4:
+            raise ValueError(
+                "Image augmentation policies expect batched images of shape "
+                "(batch, height, width, channels); received shape "
+                f"{images.shape}. Call `dataset.batch(...)` before `dataset.map(augment)`."
+            )
+        for transform in self._transforms:
+            # Augmentation only ever runs in training pipelines, so always train mode.
+            images = transform(images, training=True)
+        if self._mixer is not None:
+            images, labels = self._mixer(images, labels)
+        # Interpolation, sharpening and mixing can leave values a rounding error outside
+        # the range; clip so downstream code can rely on it.
+        low, high = self.value_range
+        return tf.clip_by_value(images, low, high), labels
+
+    def __repr__(self):
+        layers = ", ".join(type(layer).__name__ for layer in self.layers)
+        return f"<keras_margin image policy {self.name!r}: [{layers}]>"
+
+
+def _geometric_layers(rotation_degrees, translation, zoom, seeds):
+    layers = [
+        # RandomRotation's factor is a fraction of a full turn.
+        keras.layers.RandomRotation(
+            rotation_degrees / 360.0, fill_mode="reflect", seed=seeds.next()
+        ),
+        keras.layers.RandomTranslation(
+            translation, translation, fill_mode="reflect", seed=seeds.next()
+        ),
+    ]
+    if zoom is not None:
+        # width_factor=None zooms both axes by the same draw, keeping the aspect ratio.
+        layers.append(
+            keras.layers.RandomZoom(zoom, fill_mode="reflect", seed=seeds.next())
+        )
+    return layers
+
+
+def _rand_augment_subset(value_range, seeds):
+    operations = [
+        None,  # RandAugment's "identity" operation.
+        keras.layers.RandomShear(
+            x_factor=_STRONG_SHEAR,
+            y_factor=_STRONG_SHEAR,
+            fill_mode="reflect",
+            seed=seeds.next(),
+        ),
+        keras.layers.RandomBrightness(
+            _STRONG_BRIGHTNESS, value_range=value_range, seed=seeds.next()
+        ),
+        keras.layers.RandomSharpness(
+            _STRONG_SHARPNESS, value_range=value_range, seed=seeds.next()
+        ),
+        keras.layers.RandomPosterization(
+            _STRONG_POSTERIZE_BITS, value_range=value_range, seed=seeds.next()
+        ),
+        keras.layers.AutoContrast(value_range=value_range),
+        keras.layers.Equalization(value_range=value_range),
+    ]
+    return _PerBatchChoice(operations, _STRONG_NUM_OPS, seeds.generator())
+
+
+class _PerBatchChoice:
+    """Applies `num_ops` operations, each drawn uniformly per batch from `operations`.
+
+    Only the drawn operation runs (`tf.switch_case`), unlike `keras.layers.RandAugment`,
+    which computes every operation and selects one with `where`. `None` is the identity.
+    The choice comes from a `tf.random.Generator`, whose read-and-advance is one atomic
+    op, so concurrent map calls never reuse a draw.
+    """
+
+    def __init__(self, operations, num_ops, generator):
+        self.operations = operations
+        self.num_ops = num_ops
+        self.generator = generator
+
+    @property
+    def layers(self):
+        return [op for op in self.operations if op is not None]
+
+    def __call__(self, images, training=True):
+        for _ in range(self.num_ops):
+            index = self.generator.uniform(
+                (), minval=0, maxval=len(self.operations), dtype=tf.int32
+            )
+            branches = [
+                functools.partial(_apply, operation, images, training)
+                for operation in self.operations
+            ]
+            images = tf.switch_case(index, branches)
+        return images
+
+
+def _apply(operation, images, training):
+    if operation is None:
+        return tf.identity(images)
+    return operation(images, training=training)
+
+
+class _MixUpOrCutMix:
+    """One-hot encodes the labels, then applies MixUp or CutMix, a fair coin per batch."""
+
+    def __init__(self, num_classes, seeds):
+        self.num_classes = num_classes
+        self.mix_up = keras.layers.MixUp(alpha=_MIXUP_ALPHA, seed=seeds.next())
+        self.cut_mix = keras.layers.CutMix(factor=_CUTMIX_FACTOR, seed=seeds.next())
+        self.generator = seeds.generator()
+
+    @property
+    def layers(self):
+        return [self.mix_up, self.cut_mix]
+
+    def __call__(self, images, labels):
+        labels = self._soft_labels(labels)
+        use_mix_up = self.generator.uniform(()) < 0.5
+        # Keras' MixUp and CutMix take and return a dict, and mix `labels` with the
+        # same weights and partner permutation as the images.
+        mixed = tf.cond(
+            use_mix_up,
+            lambda: self._mix(self.mix_up, images, labels),
+            lambda: self._mix(self.cut_mix, images, labels),
+        )
+        return mixed
+
+    @staticmethod
+    def _mix(layer, images, labels):
+        outputs = layer({"images": images, "labels": labels}, training=True)
+        return (
+            tf.cast(outputs["images"], tf.float32),
+            tf.cast(outputs["labels"], tf.float32),
+        )
+
+    def _soft_labels(self, labels):
+        labels = tf.convert_to_tensor(labels)
+        if labels.shape.rank == 2 and labels.shape[-1] == 1:
+            labels = tf.squeeze(labels, axis=-1)
+        if labels.shape.rank == 1:
+            if labels.dtype.is_floating or labels.dtype.is_complex or labels.dtype == tf.bool:
+                raise ValueError(
+                    "Class-id labels must have an integer dtype; received "
+                    f"{labels.dtype.name}."
+                )
+            ids = tf.cast(labels, tf.int32)
+            # An id >= num_classes would one-hot to an all-zero row and silently drop
+            # the example from the loss; fail loudly instead.
+            checks = [
+                tf.debugging.assert_non_negative(
+                    ids, message="Class-id labels must be >= 0."
+                ),
+                tf.debugging.assert_less(
+                    ids,
+                    tf.constant(self.num_classes, tf.int32),
+                    message=f"Class-id labels must be < num_classes={self.num_classes}.",
+                ),
+            ]
+            with tf.control_dependencies(checks):
+                ids = tf.identity(ids)
+            return tf.one_hot(ids, self.num_classes, dtype=tf.float32)
+        if labels.shape.rank == 2 and labels.shape[-1] == self.num_classes:
+            return tf.cast(labels, tf.float32)
+        raise ValueError(
+            "Labels must be class ids of shape (batch,) or one-hot/soft labels of shape "
+            f"(batch, num_classes={self.num_classes}); received shape {labels.shape}."
+        )
+
+
+class _SeedSequence:
+    """Hands out distinct, reproducible seeds for the layers of one policy.
+
+    Keras layers given the same seed draw the same random numbers, which would correlate
+    e.g. rotation and translation; each layer therefore gets its own seed. Without a
+    base seed, one is drawn from Python's `random`, which `keras.utils.set_random_seed`
+    seeds.
+    """
+
+    def __init__(self, seed):
+        if seed is None:
+            seed = random.randint(0, _MAX_SEED)
+        self._entropy = np.random.SeedSequence(seed)
+
+    def next(self):
+        state = self._entropy.spawn(1)[0].generate_state(1)[0]
+        return int(state) & _MAX_SEED
+
+    def generator(self):
+        return tf.random.Generator.from_seed(self.next())
+
+
+def _check_name(name):
+    if not isinstance(name, str) or name not in POLICIES:
+        raise ValueError(
+            f"Unknown image augmentation policy {name!r}; expected one of "
+            f"{', '.join(repr(p) for p in POLICIES)}."
+        )
+    return name
+
+
+def _check_value_range(value_range):
+    message = (
+        "`value_range` must be a pair (low, high) of finite numbers with low < high, "
+        f"such as (0, 255) or (0, 1); received {value_range!r}."
+    )
+    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+        raise ValueError(message)
+    low, high = value_range
+    for bound in (low, high):
+        if (
+            isinstance(bound, bool)
+            or not isinstance(bound, numbers.Real)
+            or not math.isfinite(bound)
+        ):
+            raise ValueError(message)
+    if not low < high:
+        raise ValueError(message)
+    return (float(low), float(high))

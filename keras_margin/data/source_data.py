@@ -1,0 +1,64 @@
+"""`SourceData`: decoded arrays of one dataset, before any splitting or batching."""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceData:
+    """The decoded training pool and test split of a dataset, as numpy arrays.
+
+    Every source (a built-in dataset, a folder, a `tfds` data_dir) produces one of
+    these; `keras_margin.data` then splits and batches all of them the same way.
+    The arrays are made read-only so that a source can cache and share them safely.
+
+    Attributes:
+        name: dataset name.
+        train_images: `(num_pool, height, width, channels)` array, values in [0, 255].
+        train_labels: `(num_pool,)` integer labels; the pool that training and
+            validation examples are drawn from.
+        test_images: `(num_test, height, width, channels)` array.
+        test_labels: `(num_test,)` integer labels.
+        class_names: list of `num_classes` strings.
+        source: human-readable description of where the data came from.
+    """
+
+    name: str
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    class_names: list
+    source: str
+
+    def __post_init__(self):
+        num_classes = len(self.class_names)
+        for split in ("train", "test"):
+            images = getattr(self, f"{split}_images")
+            labels = getattr(self, f"{split}_labels")
+            if images.ndim != 4 or labels.ndim != 1 or len(images) != len(labels):
+                raise ValueError(
+                    f"{self.name}: {split} images must be (N, H, W, C) and labels (N,); "
+                    f"received {images.shape} and {labels.shape}."
+                )
+            if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+                raise ValueError(
+                    f"{self.name}: {split} labels must be in [0, {num_classes}); "
+                    f"found {labels.min()} .. {labels.max()}."
+                )
+            images.flags.writeable = False
+            labels.flags.writeable = False
+        if self.train_images.shape[1:] != self.test_images.shape[1:] and len(self.test_labels):
+            raise ValueError(
+                f"{self.name}: train and test images differ in shape: "
+                f"{self.train_images.shape[1:]} vs {self.test_images.shape[1:]}."
+            )
+
+    @property
+    def input_shape(self):
+        return tuple(int(size) for size in self.train_images.shape[1:])
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)

