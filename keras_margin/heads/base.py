@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_margin.heads import _labels
-from keras_margin.heads._normalized_matmul import column_norms, normalized_matmul
+from keras_margin.heads import _class_logits
 from keras_margin.utils import validation
 
 # Floor for embedding norms, so a zero embedding gives cosines of 0 instead of 0 / 0.
@@ -102,7 +102,7 @@ class MarginHead(keras.layers.Layer):
     def class_centers(self):
         """The class centres as a (num_classes, embedding_dim) L2-normalised tensor."""
         kernel = self._kernel_value()
-        return ops.transpose(kernel / column_norms(kernel))
+        return ops.transpose(kernel / _class_logits.column_norms(kernel))
 
     def call(self, embeddings, labels=None, training=None, return_inference_logits=False):
         """Logits of shape (batch, num_classes).
@@ -117,26 +117,26 @@ class MarginHead(keras.layers.Layer):
                 its metrics on them).
         """
         embeddings = ops.cast(embeddings, self.compute_dtype)
-        inference_logits = self.inference_logits(embeddings)
-        logits = inference_logits
-        if labels is not None and training:
+        with_margin = labels is not None and training
+        if with_margin and not _labels.is_label_matrix(labels, self.num_classes):
+            ids = _labels.class_ids(labels, self.num_classes)
             if self.has_margin:
-                self.on_training_step()
-                logits = self._apply_margin(embeddings, inference_logits, labels)
-            elif not _labels.is_label_matrix(labels, self.num_classes):
-                _labels.class_ids(labels, self.num_classes)  # same checks as margin heads
+                inference_logits, logits = self._margin_on_class_ids(embeddings, ids)
+            else:
+                logits = inference_logits = self.inference_logits(embeddings)
+        else:
+            logits = inference_logits = self.inference_logits(embeddings)
+            if with_margin and self.has_margin:
+                logits = self._margin_on_label_matrix(embeddings, logits, labels)
         if return_inference_logits:
             return logits, inference_logits
         return logits
 
     def inference_logits(self, embeddings):
         """Logits without margin: `r_b * c_j * cos(theta_bj)` for every class."""
-        kernel = self._kernel_value()
-        if self.normalize_embeddings:
-            embeddings = _unit_rows(embeddings) * self.logit_scale(_embedding_norms(embeddings))
-        if self.normalize_centers:
-            return normalized_matmul(embeddings, kernel)
-        return ops.matmul(embeddings, kernel)
+        return _class_logits.class_logits(
+            self._scaled_embeddings(embeddings), self._kernel_value(), self.normalize_centers
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -152,38 +152,44 @@ class MarginHead(keras.layers.Layer):
         # A tensor read of the variable: custom gradients must not capture the variable.
         return ops.copy(self.kernel)
 
-    def _logit_denominators(self, embeddings):
-        """`r_b * c_j` pieces: per-sample scale (B, 1) and centre norms (C,) or None."""
-        row_scale = self.logit_scale(_embedding_norms(embeddings))
+    def _scaled_embeddings(self, embeddings):
+        if not self.normalize_embeddings:
+            return embeddings
+        return _unit_rows(embeddings) * self.logit_scale(_embedding_norms(embeddings))
+
+    def _target_scale(self, embeddings, ids=None):
+        """`r_b * c_j`: (B, 1) for unit centres, else (B, C), or (B, 1) at `ids`."""
+        scale = self.logit_scale(_embedding_norms(embeddings))
         if self.normalize_centers:
-            return row_scale, None
-        return row_scale, column_norms(self._kernel_value())
+            return scale
+        center_norms = _class_logits.column_norms(self._kernel_value())
+        if ids is None:
+            return scale * center_norms
+        return scale * ops.expand_dims(ops.take(center_norms, ids), -1)
 
-    def _apply_margin(self, embeddings, logits, labels):
-        row_scale, center_norms = self._logit_denominators(embeddings)
-        if _labels.is_label_matrix(labels, self.num_classes):
-            labels = ops.cast(labels, logits.dtype)
-            scale = row_scale if center_norms is None else row_scale * center_norms
-            cosine = _safe_divide(logits, scale)
-            margined = scale * self.target_cosine(cosine)
-            return logits + labels * (margined - logits)
-
-        ids = _labels.class_ids(labels, self.num_classes)
+    def _margin_on_class_ids(self, embeddings, ids):
+        """(inference logits, logits with the margin on each row's target)."""
+        self.on_training_step()
         valid = _labels.valid_class_ids(ids, self.num_classes)
         ids = ops.where(valid, ids, 0)
-        is_target = ops.one_hot(ids, self.num_classes, dtype="bool")
-        target_logits = ops.sum(
-            ops.where(is_target, logits, ops.zeros_like(logits)), axis=-1, keepdims=True
+        logits, target_logits = _class_logits.class_logits_and_targets(
+            self._scaled_embeddings(embeddings), self._kernel_value(), ids, self.normalize_centers
         )
-        scale = row_scale
-        if center_norms is not None:
-            scale = scale * ops.expand_dims(ops.take(center_norms, ids), -1)
-        scale = ops.broadcast_to(scale, ops.shape(target_logits))
+        scale = self._target_scale(embeddings, ids)[:, 0]
         margined = scale * self.target_cosine(_safe_divide(target_logits, scale))
         # A row whose id is out of range becomes NaN (where no assertion can run, e.g.
         # under XLA), so a bad label never yields a plausible loss.
-        margined = ops.where(ops.expand_dims(valid, -1), margined, float("nan"))
-        return ops.where(is_target, margined, logits)
+        margined = ops.where(valid, margined, float("nan"))
+        indices = _class_logits.target_indices(ids)
+        return logits, ops.scatter_update(logits, indices, margined)
+
+    def _margin_on_label_matrix(self, embeddings, logits, labels):
+        """`logits + y * (margined - logits)`: each class's margin by its label mass."""
+        self.on_training_step()
+        labels = ops.cast(labels, logits.dtype)
+        scale = self._target_scale(embeddings)
+        margined = scale * self.target_cosine(_safe_divide(logits, scale))
+        return logits + labels * (margined - logits)
 
 
 def _embedding_norms(embeddings):

@@ -6,7 +6,14 @@ from keras import layers
 from keras_margin.utils import validation
 
 
-def small_cnn(embedding_dim=64, input_shape=(28, 28, 1), width=32, pixel_scale=1.0 / 255.0, name="small_cnn"):
+def small_cnn(
+    embedding_dim=64,
+    input_shape=(28, 28, 1),
+    width=32,
+    pixel_scale=1.0 / 255.0,
+    batch_norm_momentum=0.9,
+    name="small_cnn",
+):
     """A three-block CNN that maps images to `embedding_dim`-dimensional embeddings.
 
     Conv-BN-ReLU blocks of `width`, `2 * width` and `4 * width` filters with max pooling,
@@ -20,6 +27,10 @@ def small_cnn(embedding_dim=64, input_shape=(28, 28, 1), width=32, pixel_scale=1
         input_shape: `(height, width, channels)` of the images.
         width: filters of the first block, >= 1.
         pixel_scale: factor applied to the raw pixels (default `1 / 255`).
+        batch_norm_momentum: momentum of the batch-norm moving statistics (default
+            0.9, not Keras' 0.99: a limited-data run has a few hundred steps, too few
+            for 0.99 to forget the initial statistics, and inference would then use
+            the wrong ones).
         name: model name.
 
     Returns:
@@ -41,11 +52,11 @@ def small_cnn(embedding_dim=64, input_shape=(28, 28, 1), width=32, pixel_scale=1
     x = layers.Rescaling(pixel_scale, name="rescale")(inputs)
     for block, filters in enumerate((width, 2 * width, 4 * width)):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}")(x)
-        x = layers.BatchNormalization(name=f"bn{block}")(x)
+        x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"bn{block}")(x)
         x = layers.ReLU(name=f"relu{block}")(x)
         if block < 2:
             x = layers.MaxPooling2D(name=f"pool{block}")(x)
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     x = layers.Dense(embedding_dim, use_bias=False, name="embedding")(x)
-    outputs = layers.BatchNormalization(name="embedding_bn")(x)
+    outputs = layers.BatchNormalization(momentum=batch_norm_momentum, name="embedding_bn")(x)
     return keras.Model(inputs, outputs, name=name)

@@ -10,7 +10,7 @@ from keras_margin.data import fixed_test_split
 
 NAME = "digits"
 CLASS_NAMES = [str(digit) for digit in range(10)]
-# 20% of every class (about 36 images each): 360 test images, 1,437 in the pool.
+# 20% of every class (35 to 37 images each): 359 test images, 1,438 in the pool.
 TEST_FRACTION = 0.2
 
 

@@ -1,0 +1,55 @@
+"""The `keras-margin` command: `train` now; `compare`, `evaluate`, `predict` to come.
+
+Errors a user can fix (unknown head, invalid margin, missing dataset or folder) print one
+line, `keras-margin: error: ...`, and exit with status 2, without a traceback.
+"""
+
+import argparse
+import sys
+
+from keras_margin.cli import train
+
+
+class UsageError(Exception):
+    """A problem with the command line or its inputs: one line, exit status 2."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser():
+    parser = _OneLineParser(
+        prog="keras-margin",
+        description="Margin-softmax heads and augmentation for Keras: train and export.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
+    commands.required = True
+    train_parser = commands.add_parser(
+        "train",
+        help="train a backbone with a margin head on a dataset, evaluate, export",
+        description=train.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_arguments(train_parser)
+    train_parser.set_defaults(run=train.run)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `keras-margin` console script; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.run(args, UsageError) or 0
+    except UsageError as error:
+        print(f"keras-margin: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("keras-margin: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Train a backbone with a margin head, evaluate it on the test split, and export it.
+
+Defaults: the bundled MNIST-5k digits, 100 training images per class, the small CNN, an
+ArcFace head and the "standard" augmentation policy. The output folder receives:
+
+  saved_model/   SavedModel: images in -> probabilities, class_id, embedding
+  model.keras    the Keras model (reload with keras.saving.load_model)
+  summary.json   arguments, data, head, history, test accuracy, macro-F1, timings
+"""
+
+import argparse
+import json
+import os
+import time
+
+DEFAULT_OUTPUT = "runs/train"
+
+# Command-line flags that map onto head constructor arguments.
+_HEAD_FLAGS = ("scale", "margin", "easy_margin", "m1", "m2", "m3", "use_bias",
+               "lambda_base", "lambda_gamma", "lambda_power", "lambda_min")
+
+
+def add_arguments(parser):
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="mnist-5k", help="built-in dataset name (default: %(default)s)")
+    data.add_argument("--data-dir", help="folder with the dataset files (fashion-mnist), or a folder of "
+                      "class sub-folders when --dataset folder")
+    data.add_argument("--samples-per-class", type=_positive_int, default=100,
+                      help="training images per class (default: %(default)s); 0 means all")
+    data.add_argument("--validation-split", type=float, default=0.1, help="(default: %(default)s)")
+    data.add_argument("--augment", default="standard",
+                      help="augmentation policy: none, light, standard, strong (default: %(default)s)")
+
+    head = parser.add_argument_group("head")
+    head.add_argument("--head", default="arcface", help="head name, e.g. arcface, cosface, sphereface, "
+                      "lsoftmax, combinedmargin, normface, softmax (default: %(default)s)")
+    head.add_argument("--scale", type=float, help="scale s of cosine heads")
+    head.add_argument("--margin", type=float, help="margin m (radians for arcface; integer for "
+                      "sphereface and lsoftmax)")
+    head.add_argument("--easy-margin", action="store_true", default=None, help="arcface's easy margin")
+    head.add_argument("--m1", type=float, help="combinedmargin: multiplicative angular margin")
+    head.add_argument("--m2", type=float, help="combinedmargin: additive angular margin")
+    head.add_argument("--m3", type=float, help="combinedmargin: additive cosine margin")
+    head.add_argument("--use-bias", action="store_true", default=None, help="softmax: add a bias")
+    for name in ("lambda_base", "lambda_gamma", "lambda_power", "lambda_min"):
+        head.add_argument("--" + name.replace("_", "-"), type=float, help="sphereface/lsoftmax annealing")
+
+    training = parser.add_argument_group("training")
+    training.add_argument("--embedding-dim", type=_positive_int, default=64, help="(default: %(default)s)")
+    training.add_argument("--epochs", type=_positive_int, default=15, help="(default: %(default)s)")
+    training.add_argument("--batch-size", type=_positive_int, default=64, help="(default: %(default)s)")
+    training.add_argument("--learning-rate", type=float, default=2e-3, help="Adam (default: %(default)s)")
+    training.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    training.add_argument("--mixed-precision", action="store_true",
+                          help="mixed_bfloat16 on CPU, mixed_float16 on GPU; heads stay float32")
+    training.add_argument("--output", default=DEFAULT_OUTPUT, help="output folder (default: %(default)s)")
+    training.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                          help="Keras progress: 0 silent, 1 bar, 2 a line per epoch (default: 1)")
+
+
+def run(args, usage_error):
+    from keras_margin.utils.quiet import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+    import keras
+
+    import keras_margin as km
+
+    # ---- everything a user can get wrong is checked before training starts
+    try:
+        head_class = km.heads.get(args.head)
+        head_kwargs = _head_kwargs(args, head_class)
+        policy_name = args.augment
+        if policy_name not in km.augment.image.POLICIES:
+            raise ValueError(
+                f"unknown --augment {policy_name!r}; choose one of: {', '.join(km.augment.image.POLICIES)}"
+            )
+        if not 0.0 <= args.validation_split < 1.0:
+            raise ValueError(f"--validation-split must be in [0, 1); received {args.validation_split}")
+        if args.data_dir is not None and not os.path.isdir(args.data_dir):
+            raise ValueError(f"--data-dir {args.data_dir!r} is not a folder")
+        if not args.learning_rate > 0:
+            raise ValueError(f"--learning-rate must be > 0; received {args.learning_rate}")
+        if args.mixed_precision:
+            on_gpu = bool(tf.config.list_physical_devices("GPU"))
+            keras.config.set_dtype_policy("mixed_float16" if on_gpu else "mixed_bfloat16")
+        keras.utils.set_random_seed(args.seed)
+        train, validation, test, info = _load_data(km, args)
+        augment = km.augment.image.policy(policy_name, num_classes=info.num_classes, seed=args.seed)
+        if policy_name != "none":
+            train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        head = head_class(info.num_classes, **head_kwargs)
+    except (ValueError, FileNotFoundError, km.data.DatasetNotFoundError) as error:
+        raise usage_error(_one_line(error)) from None
+
+    backbone = km.models.small_cnn(embedding_dim=args.embedding_dim, input_shape=info.input_shape)
+    model = km.MarginModel(backbone, head)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), metrics=["accuracy"])
+    model.build((None, *info.input_shape))
+    parameters = model.count_params()
+    print(f"{info.name}: {info.num_train} training, {info.num_validation} validation, "
+          f"{info.num_test} test images; {type(head).__name__} head; augment={policy_name}; "
+          f"{parameters:,} parameters")
+
+    started = time.perf_counter()
+    history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=args.verbose)
+    train_seconds = time.perf_counter() - started
+
+    accuracy, macro_f1 = _evaluate(model, test)
+    os.makedirs(args.output, exist_ok=True)
+    export_dir = os.path.join(args.output, "saved_model")
+    model.export(export_dir, verbose=False)
+    model.save(os.path.join(args.output, "model.keras"))
+    summary = {
+        "command": "train",
+        "arguments": {k: v for k, v in vars(args).items() if k != "run"},
+        "dataset": {"name": info.name, "source": info.source, "num_classes": info.num_classes,
+                    "num_train": info.num_train, "num_validation": info.num_validation,
+                    "num_test": info.num_test, "train_class_counts": list(info.train_class_counts)},
+        "head": {"class": type(head).__name__, "config": _jsonable(head.get_config())},
+        "augment": policy_name,
+        "parameters": parameters,
+        "history": {k: [float(x) for x in v] for k, v in history.history.items()},
+        "test_accuracy": accuracy,
+        "test_macro_f1": macro_f1,
+        "train_seconds": round(train_seconds, 2),
+        "saved_model": export_dir,
+        "versions": {"keras_margin": km.__version__, "keras": keras.__version__, "tensorflow": tf.__version__},
+    }
+    _write_json_atomically(os.path.join(args.output, "summary.json"), summary)
+    print(f"test accuracy {accuracy:.4f}  macro-F1 {macro_f1:.4f}  parameters {parameters:,}  "
+          f"training {train_seconds:.0f} s")
+    print(f"SavedModel: {export_dir}\nsummary: {os.path.join(args.output, 'summary.json')}")
+    return 0
+
+
+def _load_data(km, args):
+    samples = args.samples_per_class or None
+    return km.data.load(
+        args.dataset, samples_per_class=samples, validation_split=args.validation_split,
+        seed=args.seed, batch_size=args.batch_size, data_dir=args.data_dir, with_info=True,
+    )
+
+
+def _head_kwargs(args, head_class):
+    import inspect
+
+    accepted = inspect.signature(head_class.__init__).parameters
+    kwargs = {}
+    for name in _HEAD_FLAGS:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if name not in accepted:
+            raise ValueError(f"--{name.replace('_', '-')} does not apply to the {args.head} head")
+        kwargs[name] = value
+    return kwargs
+
+
+def _evaluate(model, test):
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    labels = np.concatenate([np.asarray(y) for _, y in test])
+    predictions = np.argmax(model.predict(test, verbose=0), axis=-1)
+    accuracy = float(np.mean(predictions == labels))
+    return accuracy, float(f1_score(labels, predictions, average="macro"))
+
+
+def _write_json_atomically(path, payload):
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w") as handle:
+        json.dump(payload, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=str))
+
+
+def _one_line(error):
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value

@@ -1,0 +1,100 @@
+"""The C-wide part of every head: one matmul, the centre norms, and the target logits.
+
+Cosine heads need `x @ (W / ||W_j||)`. Normalising `W` first would write a second
+(D, C) matrix and cost two more (D, C) passes in the backward pass; dividing the (B, C)
+product by the column norms gives the same numbers. The custom gradient folds
+`1 / ||W_j||` into the upstream gradient before the two matmuls and takes the radial part
+of dL/dW_j from `sum_b G_bj * logit_bj` (a (B, C) reduction), so the only extra (D, C)
+work is one read for the norms and one scaled subtraction.
+
+The target logits `logit[b, y_b]` are returned by the same op: their gradient is added
+to the (B, C) upstream gradient at B positions in place, where gathering them with a
+separate op would cost a dense (B, C) scatter and an addition in the backward pass.
+"""
+
+from keras import ops
+
+# Column norms below this are treated as this: a zero column gives cosines of 0, not 0/0.
+NORM_EPSILON = 1e-12
+
+
+def column_norms(kernel):
+    """L2 norm of each column of a (D, C) matrix, floored at `NORM_EPSILON`."""
+    return ops.sqrt(ops.maximum(ops.sum(ops.square(kernel), axis=0), NORM_EPSILON**2))
+
+
+def target_indices(ids):
+    """(B, 2) indices `(b, ids[b])` of the target entries of a (B, C) matrix."""
+    return ops.stack([ops.arange(ops.shape(ids)[0], dtype=ids.dtype), ids], axis=1)
+
+
+def gather_targets(matrix, ids):
+    """`matrix[b, ids[b]]` for every row, shape (B,)."""
+    num_classes = ops.shape(matrix)[1]
+    flat_ids = ops.arange(ops.shape(ids)[0], dtype=ids.dtype) * num_classes + ids
+    return ops.take(ops.reshape(matrix, (-1,)), flat_ids)
+
+
+def class_logits(inputs, kernel, normalize_centers):
+    """`inputs @ kernel`, with each column divided by its norm if `normalize_centers`.
+
+    Args:
+        inputs: (B, D) tensor.
+        kernel: (D, C) tensor (a read of the variable, not the variable).
+        normalize_centers: divide by the column norms of `kernel`.
+    """
+    if not normalize_centers:
+        return ops.matmul(inputs, kernel)
+    return _normalized_logits(inputs, kernel)
+
+
+def class_logits_and_targets(inputs, kernel, ids, normalize_centers):
+    """`class_logits(...)` and its target entries `logits[b, ids[b]]`, shape (B,)."""
+    indices = target_indices(ids)
+
+    @ops.custom_gradient
+    def forward(inputs, kernel):
+        inverse_norms = 1.0 / column_norms(kernel) if normalize_centers else None
+        logits = ops.matmul(inputs, kernel)
+        if normalize_centers:
+            logits = logits * inverse_norms
+        targets = gather_targets(logits, ids)
+
+        def grad(*args, upstream=None):
+            upstream_logits, upstream_targets = args if upstream is None else upstream
+            upstream_logits = ops.scatter_update(
+                upstream_logits, indices, upstream_targets, reduction="add"
+            )
+            return _matmul_backward(inputs, kernel, logits, inverse_norms, upstream_logits)
+
+        return (logits, targets), grad
+
+    return forward(inputs, kernel)
+
+
+@ops.custom_gradient
+def _normalized_logits(inputs, kernel):
+    inverse_norms = 1.0 / column_norms(kernel)
+    logits = ops.matmul(inputs, kernel) * inverse_norms
+
+    def grad(*args, upstream=None):
+        if upstream is None:
+            (upstream,) = args
+        return _matmul_backward(inputs, kernel, logits, inverse_norms, upstream)
+
+    return logits, grad
+
+
+def _matmul_backward(inputs, kernel, logits, inverse_norms, upstream):
+    """Gradients of `logits = inputs @ kernel [* inverse_norms]` for inputs and kernel."""
+    if inverse_norms is None:
+        return (
+            ops.matmul(upstream, ops.transpose(kernel)),
+            ops.matmul(ops.transpose(inputs), upstream),
+        )
+    scaled = upstream * inverse_norms
+    grad_inputs = ops.matmul(scaled, ops.transpose(kernel))
+    # d logit_bj / d W_j = x_b / n_j - logit_bj * W_j / n_j^2
+    radial = ops.sum(scaled * logits, axis=0) * inverse_norms
+    grad_kernel = ops.matmul(ops.transpose(inputs), scaled) - kernel * radial
+    return grad_inputs, grad_kernel
