@@ -1,26 +1,14 @@
-"""keras_margin: margin-softmax heads and augmentation layers for Keras 3.
-
-Subpackages are imported on first use, so that `keras_margin.utils.quiet` (and the
-command line) can silence TensorFlow's start-up logs before TensorFlow is imported.
-"""
-
-import importlib
+"""keras_margin: margin-softmax heads and augmentation layers for Keras 3."""
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("augment", "data", "heads", "losses", "models", "utils")
-__all__ = ["MarginModel", *_SUBMODULES, "__version__"]
+from keras_margin.utils.quiet import import_tensorflow_quietly
 
+import_tensorflow_quietly()
 
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"keras_margin.{name}")
-    if name == "MarginModel":
-        from keras_margin.models.margin_model import MarginModel
+# Imported eagerly so that every serializable class is registered with Keras once
+# `keras_margin` is imported: `.keras` files then load with no further imports.
+from keras_margin import augment, data, heads, losses, models  # noqa: E402
+from keras_margin.models.margin_model import MarginModel  # noqa: E402
 
-        return MarginModel
-    raise AttributeError(f"module 'keras_margin' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(__all__)
+__all__ = ["MarginModel", "augment", "data", "heads", "losses", "models", "__version__"]

@@ -5,9 +5,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from keras_margin.utils.quiet import import_tensorflow_quietly  # noqa: E402
-
-import_tensorflow_quietly()
+import keras_margin  # noqa: E402, F401  (first: imports TensorFlow without its start-up notices)
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

@@ -1,8 +1,9 @@
 """Image augmentation policies for `tf.data` training pipelines.
 
 A policy is a plain callable `augment(images, labels) -> (images, labels)` that is
-mapped over a *batched* dataset. It is built from Keras core preprocessing layers, which
-run inside `tf.data` whatever the Keras backend is:
+mapped over a *batched* dataset. It is built from Keras preprocessing layers (Keras core
+layers and this package's `RandomAffine`), which run inside `tf.data` whatever the Keras
+backend is:
 
 ```python
 augment = keras_margin.augment.image.policy("standard")
@@ -11,12 +12,12 @@ train = train.batch(64).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
 
 The policies:
 
-| policy | what it applies, in order (Keras core layers) | labels out |
+| policy | what it applies, in order | labels out |
 | --- | --- | --- |
 | `"none"` | nothing (exactly the identity) | unchanged |
-| `"light"` | rotation ±5°, translation ±5% | unchanged |
-| `"standard"` | rotation ±10°, translation ±10%, zoom ±10%, contrast x[0.8, 1.2] | unchanged |
-| `"strong"` | `"standard"`; 2 RandAugment-subset ops; erasing; MixUp or CutMix | soft |
+| `"light"` | one `RandomAffine`: rotation ±5°, translation ±5% | unchanged |
+| `"standard"` | one `RandomAffine`: rotation ±10°, translation ±10%, zoom ±10%; contrast x[0.8, 1.2] | unchanged |
+| `"strong"` | one `RandomAffine`: as `"standard"` plus shear ±8.5°; contrast; 2 RandAugment-subset ops; erasing; MixUp or CutMix | soft |
 
 "soft" labels are float32 of shape (batch, num_classes), rows summing to 1.
 
@@ -27,10 +28,16 @@ With `horizontal_flip=True`, `RandomFlip("horizontal")` runs first in every poli
 `"none"`. It is off by default because the bundled data sets are digits, where a mirror
 image is not the same class.
 
-Geometric layers use bilinear interpolation and `fill_mode="reflect"` (Keras' default for
-rotation, translation and zoom, and set for shear too), which invents no border value, so
-it is right for any `value_range`. Every policy but
-`"none"` casts images to float32 and clips them to `value_range` at the end.
+The geometric part of each policy is one `RandomAffine` layer, which composes rotation,
+translation, zoom (and, in `"strong"`, shear) into one matrix per image and resamples the
+image once, with bilinear interpolation. Chaining Keras' `RandomRotation`,
+`RandomTranslation` and `RandomZoom` instead resamples three times: on 28x28 digits that
+blurs the strokes visibly. Points outside the image are filled according to `fill_mode`:
+by default `"constant"` with the low end of `value_range`, a black background, right for
+digits and characters on black. `"reflect"` invents no value and may suit natural photos
+better, but on sparse images it mirrors stroke fragments near the border into the image
+as stray marks. Every policy but `"none"` casts images to float32 and clips them to
+`value_range` at the end.
 
 Why `"strong"` uses a subset of RandAugment rather than `keras.layers.RandAugment`:
 checked with Keras 3.15 on 28x28 digits, that layer runs on one channel, but its single
@@ -40,10 +47,16 @@ only); its solarization and posterization get *stronger* as `factor` gets smalle
 (posterization keeps a single bit below `factor=0.25`, and solarization with a low
 threshold inverts or erases white strokes); its colour-degeneration operation does
 nothing on one channel; and it evaluates all eleven operations on every batch. The subset
-here drops rotation, translation and contrast (the `"standard"` layers already apply them
-in both directions, per image), colour degeneration and solarization, and gives each
+here drops rotation, translation and contrast (the policy's `RandomAffine` and
+`RandomContrast` already apply them in both directions, per image), colour degeneration
+and solarization, and gives each
 remaining operation its own two-sided magnitude. Like `keras.layers.RandAugment`, it
-draws the operations once per batch; the magnitudes are drawn per image.
+draws the operations once per batch; the magnitudes are drawn per image. RandAugment's
+shear is folded into the policy's `RandomAffine` instead (every image gets a shear
+drawn from ±8.5°, the angle of Keras' shear factor 0.15): a separate shear would
+resample a second time, and Keras' `RandomShear` shears about the top-left corner, so
+it also shifts the content (at factor 0.15, by 2 pixels at the centre of a 28x28 image
+and 4 at its far edge); `RandomAffine` shears about the centre.
 
 Reproducibility:
     With `seed` given, every layer gets its own seed derived from it, so a freshly built
@@ -71,7 +84,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_margin.augment.random_affine import FILL_MODES
+from keras_margin.augment.random_affine import RandomAffine
 from keras_margin.utils import validation
+
+__all__ = ["POLICIES", "RandomAffine", "describe", "policy"]
 
 POLICIES = ("none", "light", "standard", "strong")
 
@@ -84,7 +101,8 @@ _STANDARD_TRANSLATION = 0.1
 _STANDARD_ZOOM = 0.1
 _STANDARD_CONTRAST = 0.2
 _STRONG_NUM_OPS = 2
-_STRONG_SHEAR = 0.15
+# Shear angle whose tangent is 0.15, Keras' `RandomShear` factor used before: ~8.53°.
+_STRONG_SHEAR_DEGREES = math.degrees(math.atan(0.15))
 _STRONG_BRIGHTNESS = 0.2
 _STRONG_SHARPNESS = (0.25, 0.75)  # Keras' sharpness factor 0.5 is the identity.
 _STRONG_POSTERIZE_BITS = (4, 8)  # Keras draws the bits kept from [4, 8): 4 to 7.
@@ -96,26 +114,30 @@ _MIXUP_ALPHA = 0.2
 _CUTMIX_FACTOR = (1.0, 1.0)
 
 _FLIP_NOTE = ' With horizontal_flip=True, RandomFlip("horizontal") runs first.'
+_AFFINE_NOTE = " One resample; the border is filled per fill_mode (default black)."
 
 _DESCRIPTIONS = {
     "none": "No augmentation: images and labels pass through unchanged.",
     "light": (
         f"Small geometric jitter: rotation ±{_LIGHT_ROTATION_DEGREES:g}°, translation "
-        f"±{_LIGHT_TRANSLATION:.0%} of height and width. Labels unchanged." + _FLIP_NOTE
+        f"±{_LIGHT_TRANSLATION:.0%} of height and width, in one RandomAffine. Labels "
+        "unchanged." + _AFFINE_NOTE + _FLIP_NOTE
     ),
     "standard": (
         f"Rotation ±{_STANDARD_ROTATION_DEGREES:g}°, translation "
-        f"±{_STANDARD_TRANSLATION:.0%}, zoom ±{_STANDARD_ZOOM:.0%}, contrast "
-        f"x[{1 - _STANDARD_CONTRAST:g}, {1 + _STANDARD_CONTRAST:g}]. Labels unchanged."
-        + _FLIP_NOTE
+        f"±{_STANDARD_TRANSLATION:.0%}, zoom ±{_STANDARD_ZOOM:.0%} in one RandomAffine, "
+        f"then contrast x[{1 - _STANDARD_CONTRAST:g}, {1 + _STANDARD_CONTRAST:g}]. "
+        "Labels unchanged." + _AFFINE_NOTE + _FLIP_NOTE
     ),
     "strong": (
-        f"'standard', then {_STRONG_NUM_OPS} operations per batch from a RandAugment "
-        f"subset (identity, shear {_STRONG_SHEAR:g}, brightness ±{_STRONG_BRIGHTNESS:.0%}, "
+        f"'standard' with shear ±{_STRONG_SHEAR_DEGREES:.1f}° added to its RandomAffine, "
+        f"then {_STRONG_NUM_OPS} operations per batch from a RandAugment "
+        f"subset (identity, brightness ±{_STRONG_BRIGHTNESS:.0%}, "
         "sharpness, posterize to 4-7 bits, autocontrast, equalize), random erasing "
         f"(p=1/2), then MixUp (alpha {_MIXUP_ALPHA:g}) or CutMix (area ~ U(0, 1)), one "
         "per batch. Returns "
         "float32 soft labels of shape (batch, num_classes); needs num_classes."
+        + _AFFINE_NOTE
         + _FLIP_NOTE
     ),
 }
@@ -142,7 +164,14 @@ def describe(name):
     return _DESCRIPTIONS[_check_name(name)]
 
 
-def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, seed=None):
+def policy(
+    name,
+    num_classes=None,
+    value_range=(0, 255),
+    horizontal_flip=False,
+    seed=None,
+    fill_mode="constant",
+):
     """Returns an augmentation callable for a batched `tf.data` pipeline.
 
     The callable maps `(images, labels)` to `(images, labels)`:
@@ -164,14 +193,16 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
     Policies, with their exact layers and parameters:
 
     - `"none"`: identity.
-    - `"light"`: `RandomRotation(factor=5/360)` (±5°), then
-      `RandomTranslation(height_factor=0.05, width_factor=0.05)`.
-    - `"standard"`: `RandomRotation(factor=10/360)` (±10°),
-      `RandomTranslation(0.1, 0.1)`, `RandomZoom(height_factor=0.1)` (same zoom on both
-      axes), `RandomContrast(factor=(0.2, 0.2))` (contrast multiplied by U(0.8, 1.2)
-      around each image's mean).
-    - `"strong"`: the `"standard"` layers; then, twice, one operation chosen uniformly per
-      batch from: identity, `RandomShear(x_factor=0.15, y_factor=0.15)`,
+    - `"light"`: `RandomAffine(rotation=5, translation=0.05)` (±5°, ±5% of height and
+      width).
+    - `"standard"`: `RandomAffine(rotation=10, translation=0.1, zoom=0.1)` (±10°, ±10%,
+      scale U(0.9, 1.1), the same on both axes), then
+      `RandomContrast(factor=(0.2, 0.2))` (contrast multiplied by U(0.8, 1.2) around
+      each image's mean).
+    - `"strong"`: `RandomAffine(rotation=10, translation=0.1, zoom=0.1, shear=8.53)`
+      (horizontal and vertical shear angles drawn from ±atan(0.15) = ±8.53°) and
+      `RandomContrast` as in `"standard"`; then, twice, one operation chosen uniformly
+      per batch from: identity,
       `RandomBrightness(factor=0.2)` (±20% of the value range),
       `RandomSharpness(factor=(0.25, 0.75))` (from blurred to sharpened),
       `RandomPosterization(factor=(4, 8))` (keeps 4 to 7 bits), `AutoContrast()`,
@@ -182,7 +213,8 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
       `CutMix(factor=(1.0, 1.0))` (kept area ~ Beta(1, 1) = U(0, 1), as in the CutMix
       paper) on one-hot labels.
 
-    Geometric layers use bilinear interpolation and reflect at the borders.
+    `RandomAffine` resamples once with bilinear interpolation and fills points outside
+    the image according to `fill_mode`, with `fill_value` the low end of `value_range`.
 
     Args:
         name: one of `POLICIES`: `"none"`, `"light"`, `"standard"` or `"strong"`.
@@ -198,6 +230,11 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
             (`num_parallel_calls=None`), or None. Each layer gets its own seed derived
             from it. See "Reproducibility" in the module docstring for what AUTOTUNE
             does to it.
+        fill_mode: how `RandomAffine` fills points outside the image: `"constant"`
+            (default; the low end of `value_range`, black, right for digits and
+            characters on a black background), `"reflect"` (mirror the image at its
+            border; invents no value, often better for natural photos), `"wrap"` or
+            `"nearest"`. `"none"` ignores it.
 
     Returns:
         A callable `augment(images, labels) -> (images, labels)` with attributes `name`,
@@ -205,8 +242,8 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
         and `layers` (the Keras layers it applies, in order).
 
     Raises:
-        ValueError: for an unknown `name`, a bad `value_range`, `num_classes`, `seed` or
-            `horizontal_flip`, or a mixing policy without `num_classes`.
+        ValueError: for an unknown `name`, a bad `value_range`, `num_classes`, `seed`,
+            `horizontal_flip` or `fill_mode`, or a mixing policy without `num_classes`.
 
     Example:
 
@@ -238,6 +275,11 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
         raise ValueError(
             f"`horizontal_flip` must be True or False; received {horizontal_flip!r}."
         )
+    if not isinstance(fill_mode, str) or fill_mode not in FILL_MODES:
+        raise ValueError(
+            f"`fill_mode` must be one of {', '.join(repr(m) for m in FILL_MODES)}; "
+            f"received {fill_mode!r}."
+        )
     if num_classes is not None:
         num_classes = validation.integer_at_least(num_classes, 2, "num_classes")
     if seed is not None:
@@ -254,13 +296,22 @@ def policy(name, num_classes=None, value_range=(0, 255), horizontal_flip=False, 
     transforms = []
     if horizontal_flip:
         transforms.append(keras.layers.RandomFlip("horizontal", seed=seeds.next()))
+    affine = {"fill_mode": fill_mode, "fill_value": value_range[0], "seed": seeds.next()}
     if name == "light":
-        transforms += _geometric_layers(
-            _LIGHT_ROTATION_DEGREES, _LIGHT_TRANSLATION, zoom=None, seeds=seeds
+        transforms.append(
+            RandomAffine(
+                rotation=_LIGHT_ROTATION_DEGREES, translation=_LIGHT_TRANSLATION, **affine
+            )
         )
     else:
-        transforms += _geometric_layers(
-            _STANDARD_ROTATION_DEGREES, _STANDARD_TRANSLATION, _STANDARD_ZOOM, seeds
+        transforms.append(
+            RandomAffine(
+                rotation=_STANDARD_ROTATION_DEGREES,
+                translation=_STANDARD_TRANSLATION,
+                zoom=_STANDARD_ZOOM,
+                shear=_STRONG_SHEAR_DEGREES if name == "strong" else 0.0,
+                **affine,
+            )
         )
         # A float factor should mean x U(1 - f, 1 + f), but Keras 3.15 clips its lower
         # bound to 0 and so only ever raises contrast; the (f, f) pair is two-sided.
@@ -333,33 +384,9 @@ class _Policy:
         return f"<keras_margin image policy {self.name!r}: [{layers}]>"
 
 
-def _geometric_layers(rotation_degrees, translation, zoom, seeds):
-    layers = [
-        # RandomRotation's factor is a fraction of a full turn.
-        keras.layers.RandomRotation(
-            rotation_degrees / 360.0, fill_mode="reflect", seed=seeds.next()
-        ),
-        keras.layers.RandomTranslation(
-            translation, translation, fill_mode="reflect", seed=seeds.next()
-        ),
-    ]
-    if zoom is not None:
-        # width_factor=None zooms both axes by the same draw, keeping the aspect ratio.
-        layers.append(
-            keras.layers.RandomZoom(zoom, fill_mode="reflect", seed=seeds.next())
-        )
-    return layers
-
-
 def _rand_augment_subset(value_range, seeds):
     operations = [
-        None,  # RandAugment's "identity" operation.
-        keras.layers.RandomShear(
-            x_factor=_STRONG_SHEAR,
-            y_factor=_STRONG_SHEAR,
-            fill_mode="reflect",
-            seed=seeds.next(),
-        ),
+        None,  # RandAugment's "identity" operation. Its shear is in `RandomAffine`.
         keras.layers.RandomBrightness(
             _STRONG_BRIGHTNESS, value_range=value_range, seed=seeds.next()
         ),

@@ -103,7 +103,9 @@ def run(args, usage_error):
           f"{parameters:,} parameters")
 
     started = time.perf_counter()
-    history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=args.verbose)
+    # shuffle=False: the pipeline already reshuffles every epoch (Keras would warn).
+    history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=args.verbose,
+                        shuffle=False)
     train_seconds = time.perf_counter() - started
 
     accuracy, macro_f1 = _evaluate(model, test)

@@ -69,6 +69,22 @@ class MarginModel(keras.Model):
         self.backbone = backbone
         self.head = head
 
+    def build(self, input_shape):
+        if isinstance(input_shape, _LabelledInputs):
+            input_shape = input_shape.inputs
+        if not self.backbone.built:
+            self.backbone.build(input_shape)
+        if not self.head.built:
+            self.head.build(self.backbone.compute_output_shape(input_shape))
+        self.built = True
+
+    def get_build_config(self):
+        # The shape seen by the first call may be the training one, labels attached.
+        inputs = getattr(self.backbone, "inputs", None)
+        if inputs and len(inputs) == 1:
+            return {"input_shape": tuple(inputs[0].shape)}
+        return super().get_build_config()
+
     def call(self, inputs, training=None):
         if isinstance(inputs, _LabelledInputs):
             embeddings = self.backbone(inputs.inputs, training=training)
@@ -83,6 +99,12 @@ class MarginModel(keras.Model):
         if isinstance(loss, str) and loss == "auto":
             loss = CrossEntropy()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     # Keras' train_step calls `self(x)` without labels; attaching them to the inputs
     # keeps the backend's own train_step (gradient tape, loss scaling, distribution).

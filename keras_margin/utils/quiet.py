@@ -1,45 +1,53 @@
-"""Importing TensorFlow without its start-up log lines (for the CLI and the tests).
+"""Importing TensorFlow without its start-up notices.
 
 TensorFlow 2.21 prints its oneDNN and CPU-feature notices through absl before
-`TF_CPP_MIN_LOG_LEVEL` is read, so the environment variable alone no longer silences
-them; the file descriptor of stderr is pointed at /dev/null for the import instead.
+`TF_CPP_MIN_LOG_LEVEL` is read, so that variable alone no longer silences them. During
+the import, stderr's file descriptor is pointed at a temporary file; afterwards every
+line that is not a known start-up notice is written back to stderr, so warnings a user
+may need (a missing CUDA library, say) still show.
 """
 
-import contextlib
 import os
+import re
 import sys
+import tempfile
 
-
-@contextlib.contextmanager
-def _stderr_silenced():
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (e.g. embedded interpreter)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+_NOTICES = re.compile(
+    r"All log messages before absl::InitializeLog\(\)"
+    r"|oneDNN custom operations are on"
+    r"|cpu_feature_guard|This TensorFlow binary is optimized to use available CPU"
+    r"|To enable the following instructions|rebuild TensorFlow with the appropriate compiler flags"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory"
+    r"|computation placer already registered"
+)
 
 
 def import_tensorflow_quietly():
-    """Imports TensorFlow (and Keras) with start-up logs off; returns the tf module.
-
-    Errors raised by the import itself still propagate; only what TensorFlow's C++
-    runtime writes to stderr during the import is dropped.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Imports TensorFlow (and Keras) without start-up notices; returns the tf module."""
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
-    with _stderr_silenced():
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. an embedded interpreter)
         import tensorflow as tf
-        import keras  # noqa: F401
 
-        tf.get_logger().setLevel("ERROR")
+        return tf
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+            import keras  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [
+                line
+                for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+                if not _NOTICES.search(line)
+            ]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
     return tf

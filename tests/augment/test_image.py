@@ -198,6 +198,8 @@ def test_unknown_policy_lists_the_names():
         ({"seed": "0"}, "seed"),
         ({"horizontal_flip": "yes"}, "horizontal_flip"),
         ({"horizontal_flip": 1}, "horizontal_flip"),
+        ({"fill_mode": "mirror"}, "fill_mode"),
+        ({"fill_mode": None}, "fill_mode"),
     ],
 )
 @pytest.mark.parametrize("name", ["light", "strong"])
@@ -239,7 +241,10 @@ def test_integer_images_come_back_as_float32(digits):
 )
 def test_real_photos_keep_sane_statistics(name, max_mean_shift, std_ratio, photos):
     images, labels = photos
-    augment = image.policy(name, num_classes=len(labels), horizontal_flip=True, seed=0)
+    # Photos: mirror at the border, as the documentation recommends for them.
+    augment = image.policy(
+        name, num_classes=len(labels), horizontal_flip=True, seed=0, fill_mode="reflect"
+    )
     [(x, y)] = run(augment, images, labels, parallel=None)
     assert x.shape == images.shape and np.isfinite(x).all()
     assert 0.0 <= x.min() and x.max() <= 255.0
@@ -283,30 +288,32 @@ def _config(layer, *keys):
 
 def test_policy_layers_match_the_documentation():
     light = image.policy("light").layers
-    assert [type(layer).__name__ for layer in light] == ["RandomRotation", "RandomTranslation"]
-    np.testing.assert_allclose(light[0].factor, (-5 / 360, 5 / 360))
-    assert _config(light[1], "height_factor", "width_factor") == (0.05, 0.05)
+    assert [type(layer).__name__ for layer in light] == ["RandomAffine"]
+    assert _config(light[0], "rotation", "translation", "zoom", "shear") == (
+        (-5.0, 5.0), (-0.05, 0.05), (1.0, 1.0), (-0.0, 0.0)
+    )
 
     standard = image.policy("standard").layers
-    assert [type(layer).__name__ for layer in standard] == [
-        "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast",
-    ]
-    np.testing.assert_allclose(standard[0].factor, (-10 / 360, 10 / 360))
-    assert _config(standard[1], "height_factor", "width_factor") == (0.1, 0.1)
-    assert _config(standard[2], "height_factor", "width_factor") == (0.1, None)
-    np.testing.assert_allclose(standard[3].factor, (0.2, 0.2))  # x U(1 - 0.2, 1 + 0.2)
-    assert all(
-        layer.fill_mode == "reflect" for layer in standard[:3]
-    ), "geometric layers reflect at the borders"
+    assert [type(layer).__name__ for layer in standard] == ["RandomAffine", "RandomContrast"]
+    assert _config(standard[0], "rotation", "translation", "zoom", "shear") == (
+        (-10.0, 10.0), (-0.1, 0.1), (0.9, 1.1), (-0.0, 0.0)
+    )
+    np.testing.assert_allclose(standard[1].factor, (0.2, 0.2))  # x U(1 - 0.2, 1 + 0.2)
 
     strong = image.policy("strong", NUM_CLASSES).layers
     assert [type(layer).__name__ for layer in strong] == [
-        "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast",
-        "RandomShear", "RandomBrightness", "RandomSharpness", "RandomPosterization",
+        "RandomAffine", "RandomContrast",
+        "RandomBrightness", "RandomSharpness", "RandomPosterization",
         "AutoContrast", "Equalization", "RandomErasing", "MixUp", "CutMix",
     ]
     by_name = {type(layer).__name__: layer for layer in strong}
-    assert _config(by_name["RandomShear"], "x_factor", "y_factor") == ((-0.15, 0.15), (-0.15, 0.15))
+    affine = by_name["RandomAffine"]
+    assert _config(affine, "rotation", "translation", "zoom") == (
+        (-10.0, 10.0), (-0.1, 0.1), (0.9, 1.1)
+    )
+    # RandAugment's shear factor 0.15, as an angle, folded into the one resample.
+    np.testing.assert_allclose(affine.shear, (-8.5307656, 8.5307656))
+    np.testing.assert_allclose(np.tan(np.radians(affine.shear[1])), 0.15)
     np.testing.assert_allclose(by_name["RandomBrightness"].factor, (-0.2, 0.2))
     np.testing.assert_allclose(by_name["RandomSharpness"].factor, (0.25, 0.75))
     np.testing.assert_allclose(by_name["RandomPosterization"].factor, (4, 8))
@@ -314,10 +321,42 @@ def test_policy_layers_match_the_documentation():
     assert by_name["MixUp"].alpha == 0.2
     np.testing.assert_allclose(by_name["CutMix"].factor, (1.0, 1.0))
 
+    # One resample, bilinear, black (the low end of value_range) beyond the border.
+    for name in ("light", "standard", "strong"):
+        [affine] = [
+            layer for layer in image.policy(name, NUM_CLASSES).layers
+            if isinstance(layer, image.RandomAffine)
+        ]
+        assert affine.fill_mode == "constant" and affine.fill_value == 0.0
+        assert affine.interpolation == "bilinear"
+    affine = image.policy("light", value_range=(-1, 1), fill_mode="reflect").layers[0]
+    assert affine.fill_mode == "reflect" and affine.fill_value == -1.0
+    # No chained Keras geometric layers remain.
+    geometric = (keras.layers.RandomRotation, keras.layers.RandomTranslation,
+                 keras.layers.RandomZoom, keras.layers.RandomShear)
+    for name in ("light", "standard", "strong"):
+        layers = image.policy(name, NUM_CLASSES).layers
+        assert not any(isinstance(layer, geometric) for layer in layers)
+
     # Distinct seeds per layer: identical seeds would correlate their random draws.
     seeded = image.policy("strong", NUM_CLASSES, horizontal_flip=True, seed=0).layers
     seeds = [layer.seed for layer in seeded if hasattr(layer, "seed")]
-    assert len(seeds) == len(set(seeds)) == 12
+    assert len(seeds) == len(set(seeds)) == 9
+
+
+def test_black_fill_adds_no_ink_at_the_border(digits):
+    # The old chain reflected strokes touching the border back in as stray dots; with
+    # the default constant fill, a digit shifted away from an edge leaves it black.
+    images, labels = digits
+    images = images.copy()
+    images[:, :, :2] = 255.0  # every digit touches its left edge
+    augment = image.policy("light", seed=0)
+    layer = augment.layers[0]
+    transformation = layer.transformation_from_parameters(28, 28, translate_x=0.05)
+    shifted = np.asarray(layer.transform_images(images, transformation))
+    assert shifted[:, :, :1].max() == 0.0
+    reflected = image.policy("light", seed=0, fill_mode="reflect").layers[0]
+    assert np.asarray(reflected.transform_images(images, transformation))[:, :, :1].min() > 200
 
 
 def test_contrast_goes_both_ways(digits):
@@ -361,3 +400,5 @@ def test_describe_every_policy():
         assert words in descriptions["strong"]
     for name in ("light", "standard", "strong"):
         assert "horizontal_flip" in descriptions[name]
+        assert "RandomAffine" in descriptions[name] and "One resample" in descriptions[name]
+    assert "shear ±8.5°" in descriptions["strong"]

@@ -1,0 +1,98 @@
+"""`keras-margin train`: the main job, its outputs, and its one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_margin.cli.main import main
+
+FAST = ["--epochs", "1", "--samples-per-class", "5", "--embedding-dim", "8", "--verbose", "0",
+        "--dataset", "digits"]
+
+
+def test_train_writes_export_model_and_summary(tmp_path, capsys):
+    output = tmp_path / "run"
+    status = main(["train", *FAST, "--head", "cosface", "--scale", "16", "--margin", "0.2",
+                   "--augment", "light", "--output", str(output)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy" in printed and "macro-F1" in printed and "parameters" in printed
+    summary = json.loads((output / "summary.json").read_text())
+    assert summary["head"]["class"] == "CosFace"
+    assert summary["head"]["config"]["scale"] == 16.0 and summary["head"]["config"]["margin"] == 0.2
+    assert summary["dataset"]["train_class_counts"] == [5] * 10
+    assert 0.0 <= summary["test_accuracy"] <= 1.0 and 0.0 <= summary["test_macro_f1"] <= 1.0
+    assert summary["parameters"] > 0
+    serve = tf.saved_model.load(str(output / "saved_model")).signatures["serving_default"]
+    result = serve(inputs=tf.zeros((2, 8, 8, 1)))
+    assert result["probabilities"].shape == (2, 10)
+    assert (output / "model.keras").exists()
+    assert not [p for p in os.listdir(output) if ".tmp" in p]
+
+
+@pytest.mark.parametrize("head", ["sphereface", "lsoftmax", "combinedmargin", "softmax", "normface"])
+def test_every_head_trains_from_the_command_line(tmp_path, head):
+    assert main(["train", *FAST, "--head", head, "--augment", "none", "--output", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--head", "magicface"], "Unknown head 'magicface'"),
+        (["--margin", "7"], "`margin` must be in"),
+        (["--head", "sphereface", "--margin", "2.5"], "`margin` must be an integer"),
+        (["--head", "sphereface", "--scale", "30"], "--scale does not apply to the sphereface head"),
+        (["--augment", "extreme"], "unknown --augment 'extreme'"),
+        (["--dataset", "imagenet"], "imagenet"),
+        (["--dataset", "fashion-mnist", "--data-dir", "/nonexistent/folder"], "/nonexistent/folder"),
+        (["--epochs", "many"], "--epochs"),
+        (["--no-such-flag"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_print_one_line_and_exit_2(tmp_path, capsys, arguments, message):
+    status = main(["train", "--output", str(tmp_path / "out"), *arguments])
+    captured = capsys.readouterr()
+    assert status == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("keras-margin: error:") and message in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_dataset_names_the_package(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", "--dataset", "fashion-mnist", "--data-dir", str(empty), "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "dataset-fashion-mnist" in err and len(err.splitlines()) == 1
+
+
+def test_console_script_is_quiet_and_exits_2_without_traceback(tmp_path):
+    script = os.path.join(os.path.dirname(sys.executable), "keras-margin")
+    result = subprocess.run([script, "train", "--head", "nope", "--output", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "keras-margin: error: Unknown head 'nope'; choose one of: softmax, normface, largemarginsoftmax, "
+        "sphereface, cosface, arcface, combinedmargin."]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_predictions_of_the_export_match_the_keras_model(tmp_path):
+    output = tmp_path / "run"
+    assert main(["train", *FAST, "--output", str(output)]) == 0
+    import keras
+
+    import keras_margin as km
+
+    train, _, test = km.data.load("digits", samples_per_class=5, seed=0)
+    images = next(iter(test))[0].numpy()
+    model = keras.saving.load_model(str(output / "model.keras"))
+    serve = tf.saved_model.load(str(output / "saved_model")).signatures["serving_default"]
+    np.testing.assert_allclose(serve(inputs=tf.constant(images))["probabilities"],
+                               model.predict(images, verbose=0), rtol=1e-5, atol=1e-6)
