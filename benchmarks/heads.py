@@ -4,23 +4,19 @@ The floor is what any classifier pays: a bias-free Dense layer plus sparse softm
 cross-entropy from logits. Each step computes the loss, the gradients for the embeddings
 and the class centres, and applies the centre gradient with plain SGD, inside one
 `tf.function`. Heads and floor are timed in interleaved rounds in the same process, and
-the ratio of medians is printed, so machine noise mostly cancels. Peak memory is the
-growth of the peak resident set size over a fresh child process's baseline (one child per
-head and class count), as TensorFlow reports no CPU allocator statistics.
+the ratio of medians is printed, so machine noise mostly cancels. `peak MB` is the peak of
+TensorFlow's CPU allocator during one step above what was resident before it, plus the
+head's own variables: the centres, logits, gradients and every temporary of the step.
 
 Usage:
     python benchmarks/heads.py                      # C = 1k, 10k, 100k
     python benchmarks/heads.py --classes 100000 --repeats 9 --jit
-    python benchmarks/heads.py --memory             # also peak memory (slower)
+    python benchmarks/heads.py --memory             # also peak memory
 """
 
 import argparse
-import json
 import os
-import resource
 import statistics
-import subprocess
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -72,15 +68,15 @@ def build_step(name, batch, dim, classes, jit):
         loss, grad_x = step(embeddings, labels)
         grad_x.numpy()  # wait for the step to finish
 
-    return run
+    variable_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in layer.weights)
+    return run, variable_bytes
 
 
-def time_heads(names, batch, dim, classes, repeats, jit):
-    runs = {name: build_step(name, batch, dim, classes, jit) for name in names}
+def time_heads(runs, repeats):
     for run in runs.values():  # trace and warm up
         run()
         run()
-    times = {name: [] for name in names}
+    times = {name: [] for name in runs}
     for _ in range(repeats):  # interleaved rounds: noise hits every head alike
         for name, run in runs.items():
             start = time.perf_counter()
@@ -89,21 +85,22 @@ def time_heads(names, batch, dim, classes, repeats, jit):
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def peak_memory_child(name, batch, dim, classes, jit):
-    """Runs in a child process: prints the peak RSS growth (bytes) of a few steps."""
-    run = build_step(name, batch, dim, classes, jit)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(3):
+def peak_memory(runs, variable_bytes):
+    """Peak allocator bytes of one step per head: its own variables plus step temporaries.
+
+    TensorFlow's CPU allocator statistics give the peak above what is resident before
+    the step (every head's variables); the head's own variables are added back.
+    """
+    import tensorflow as tf
+
+    memory = {}
+    for name, run in runs.items():
+        tf.config.experimental.reset_memory_stats("CPU:0")
+        before = tf.config.experimental.get_memory_info("CPU:0")["current"]
         run()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"peak_growth_bytes": (after - before) * 1024}))
-
-
-def peak_memory(name, batch, dim, classes, jit):
-    command = [sys.executable, __file__, "--child-memory", name, "--batch", str(batch), "--dim", str(dim),
-               "--classes", str(classes)] + (["--jit"] if jit else [])
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])["peak_growth_bytes"]
+        peak = tf.config.experimental.get_memory_info("CPU:0")["peak"]
+        memory[name] = peak - before + variable_bytes[name]
+    return memory
 
 
 def main():
@@ -115,12 +112,7 @@ def main():
     parser.add_argument("--heads", nargs="+", default=HEADS[1:])
     parser.add_argument("--jit", action="store_true", help="compile the steps with XLA")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory")
-    parser.add_argument("--child-memory", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    if args.child_memory:
-        peak_memory_child(args.child_memory, args.batch, args.dim, args.classes[0], args.jit)
-        return
 
     from keras_margin.utils.quiet import import_tensorflow_quietly
 
@@ -129,17 +121,19 @@ def main():
     print(f"TensorFlow {tf.__version__}, B={args.batch}, D={args.dim}, float32, "
           f"{'XLA' if args.jit else 'no XLA'}, median of {args.repeats} interleaved rounds")
     for classes in args.classes:
-        medians = time_heads(names, args.batch, args.dim, classes, args.repeats, args.jit)
-        memory = {n: peak_memory(n, args.batch, args.dim, classes, args.jit) for n in names} if args.memory else {}
+        built = {name: build_step(name, args.batch, args.dim, classes, args.jit) for name in names}
+        runs = {name: run for name, (run, _) in built.items()}
+        medians = time_heads(runs, args.repeats)
+        memory = peak_memory(runs, {n: b for n, (_, b) in built.items()}) if args.memory else {}
         print(f"\nC = {classes:,}: floor {medians['floor'] * 1000:.1f} ms/step")
         header = f"{'head':<20}{'ms/step':>10}{'x floor':>9}"
-        header += f"{'peak MB':>10}{'x floor':>9}" if memory else ""
+        header += f"{'peak MB':>9}{'x floor':>9}" if memory else ""
         header += f"{'target':>8}" if classes == 100000 else ""
         print(header)
         for name in names:
             line = f"{name:<20}{medians[name] * 1000:>10.1f}{medians[name] / medians['floor']:>9.2f}"
             if memory:
-                line += f"{memory[name] / 2**20:>10.0f}{memory[name] / max(memory['floor'], 1):>9.2f}"
+                line += f"{memory[name] / 2**20:>9.0f}{memory[name] / memory['floor']:>9.2f}"
             if classes == 100000:
                 line += f"{TARGETS[name]:>8.2f}" if name in TARGETS else f"{'':>8}"
             print(line, flush=True)

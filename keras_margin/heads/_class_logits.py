@@ -49,7 +49,13 @@ def class_logits(inputs, kernel, normalize_centers):
 
 
 def class_logits_and_targets(inputs, kernel, ids, normalize_centers):
-    """`class_logits(...)` and its target entries `logits[b, ids[b]]`, shape (B,)."""
+    """`class_logits(...)`, its target entries `logits[b, ids[b]]` and the target norms.
+
+    Returns:
+        `(logits, targets, target_center_norms)`: (B, C), (B,) and (B,) tensors, the last
+        being `||kernel[:, ids[b]]||` (ones when `normalize_centers`, where the target
+        logits are already divided by them).
+    """
     indices = target_indices(ids)
 
     @ops.custom_gradient
@@ -58,16 +64,30 @@ def class_logits_and_targets(inputs, kernel, ids, normalize_centers):
         logits = ops.matmul(inputs, kernel)
         if normalize_centers:
             logits = logits * inverse_norms
+            target_norms = ops.ones_like(ids, dtype=logits.dtype)
+        else:
+            # Only the B target columns: a (B, D) read, where all C norms would cost a
+            # (D, C) temporary forward and two more backward.
+            target_norms = column_norms(ops.take(kernel, ids, axis=1))
         targets = gather_targets(logits, ids)
 
         def grad(*args, upstream=None):
-            upstream_logits, upstream_targets = args if upstream is None else upstream
+            upstream_logits, upstream_targets, upstream_norms = args if upstream is None else upstream
             upstream_logits = ops.scatter_update(
                 upstream_logits, indices, upstream_targets, reduction="add"
             )
-            return _matmul_backward(inputs, kernel, logits, inverse_norms, upstream_logits)
+            grad_inputs, grad_kernel = _matmul_backward(
+                inputs, kernel, logits, inverse_norms, upstream_logits
+            )
+            if not normalize_centers:
+                # d||W_j|| / dW_j = W_j / ||W_j||, summed over the rows targeting class j.
+                per_class = ops.segment_sum(
+                    upstream_norms / target_norms, ids, num_segments=ops.shape(kernel)[1]
+                )
+                grad_kernel = grad_kernel + kernel * per_class
+            return grad_inputs, grad_kernel
 
-        return (logits, targets), grad
+        return (logits, targets, target_norms), grad
 
     return forward(inputs, kernel)
 

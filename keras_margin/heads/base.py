@@ -157,25 +157,22 @@ class MarginHead(keras.layers.Layer):
             return embeddings
         return _unit_rows(embeddings) * self.logit_scale(_embedding_norms(embeddings))
 
-    def _target_scale(self, embeddings, ids=None):
-        """`r_b * c_j`: (B, 1) for unit centres, else (B, C), or (B, 1) at `ids`."""
+    def _target_scale(self, embeddings):
+        """`r_b * c_j` for every class: (B, 1) for unit centres, else (B, C)."""
         scale = self.logit_scale(_embedding_norms(embeddings))
         if self.normalize_centers:
             return scale
-        center_norms = _class_logits.column_norms(self._kernel_value())
-        if ids is None:
-            return scale * center_norms
-        return scale * ops.expand_dims(ops.take(center_norms, ids), -1)
+        return scale * _class_logits.column_norms(self._kernel_value())
 
     def _margin_on_class_ids(self, embeddings, ids):
         """(inference logits, logits with the margin on each row's target)."""
         self.on_training_step()
         valid = _labels.valid_class_ids(ids, self.num_classes)
         ids = ops.where(valid, ids, 0)
-        logits, target_logits = _class_logits.class_logits_and_targets(
+        logits, target_logits, target_center_norms = _class_logits.class_logits_and_targets(
             self._scaled_embeddings(embeddings), self._kernel_value(), ids, self.normalize_centers
         )
-        scale = self._target_scale(embeddings, ids)[:, 0]
+        scale = self.logit_scale(_embedding_norms(embeddings))[:, 0] * target_center_norms
         margined = scale * self.target_cosine(_safe_divide(target_logits, scale))
         # A row whose id is out of range becomes NaN (where no assertion can run, e.g.
         # under XLA), so a bad label never yields a plausible loss.
