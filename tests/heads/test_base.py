@@ -186,3 +186,22 @@ def test_inside_a_functional_model():
     logits = km.heads.CosFace(5)(embeddings, labels=labels)
     model = keras.Model([embeddings, labels], logits)
     assert model.output_shape == (None, 5)
+
+
+def test_xla_compiled_step_matches_the_graph_step(head_factory):
+    embeddings, kernel, labels = random_problem(batch=16)
+    results = []
+    for jit in (False, True):
+        head = head_with_kernel(head_factory(), kernel)
+
+        @tf.function(jit_compile=jit)
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                logits = head(x, labels=y, training=True)
+                loss = km.losses.CrossEntropy()(y, logits)
+            return (logits,) + tuple(tape.gradient(loss, [x, head.kernel]))
+
+        results.append([np.asarray(t) for t in step(tf.constant(embeddings), tf.constant(labels))])
+    for graph, xla in zip(*results):
+        np.testing.assert_allclose(xla, graph, rtol=1e-4, atol=1e-5)
