@@ -22,9 +22,12 @@ _HEAD_FLAGS = ("scale", "margin", "easy_margin", "m1", "m2", "m3", "use_bias",
 
 def add_arguments(parser):
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="mnist-5k", help="built-in dataset name (default: %(default)s)")
-    data.add_argument("--data-dir", help="folder with the dataset files (fashion-mnist), or a folder of "
+    data.add_argument("--dataset", default="mnist-5k", help="mnist-5k, digits, fashion-mnist, or folder "
+                      "(images in one sub-folder per class, from --data-dir) (default: %(default)s)")
+    data.add_argument("--data-dir", help="folder with the dataset files (fashion-mnist), or the folder of "
                       "class sub-folders when --dataset folder")
+    data.add_argument("--color-mode", choices=("rgb", "grayscale"), default="rgb",
+                      help="--dataset folder: decode images as (default: %(default)s)")
     data.add_argument("--samples-per-class", type=_positive_int, default=100,
                       help="training images per class (default: %(default)s); 0 means all")
     data.add_argument("--validation-split", type=float, default=0.1, help="(default: %(default)s)")
@@ -137,11 +140,15 @@ def run(args, usage_error):
 
 
 def _load_data(km, args):
-    samples = args.samples_per_class or None
-    return km.data.load(
-        args.dataset, samples_per_class=samples, validation_split=args.validation_split,
-        seed=args.seed, batch_size=args.batch_size, data_dir=args.data_dir, with_info=True,
+    common = dict(
+        samples_per_class=args.samples_per_class or None, validation_split=args.validation_split,
+        seed=args.seed, batch_size=args.batch_size, with_info=True,
     )
+    if args.dataset == "folder":
+        if args.data_dir is None:
+            raise ValueError("--dataset folder needs --data-dir FOLDER (one sub-folder per class)")
+        return km.data.from_directory(args.data_dir, color_mode=args.color_mode, **common)
+    return km.data.load(args.dataset, data_dir=args.data_dir, **common)
 
 
 def _head_kwargs(args, head_class):

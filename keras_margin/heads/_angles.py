@@ -24,7 +24,8 @@ def angle(cosine):
         if upstream is None:
             (upstream,) = args
         floor = ops.maximum(_sine_squared(clipped), _SINE_SQUARED_FLOOR)
-        return -upstream / ops.sqrt(floor)
+        inside = ops.cast(ops.abs(cosine) <= 1.0, upstream.dtype)  # as clip's gradient
+        return -upstream * inside / ops.sqrt(floor)
 
     return ops.arccos(clipped), grad
 
@@ -39,6 +40,7 @@ def sine(cosine):
         if upstream is None:
             (upstream,) = args
         floor = ops.sqrt(ops.maximum(_sine_squared(clipped), _SINE_SQUARED_FLOOR))
-        return -upstream * clipped / floor
+        inside = ops.cast(ops.abs(cosine) <= 1.0, upstream.dtype)  # as clip's gradient
+        return -upstream * inside * clipped / floor
 
     return value, grad

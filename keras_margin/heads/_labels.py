@@ -36,6 +36,9 @@ def class_ids(labels, num_classes):
             f"with dtype {backend.standardize_dtype(labels.dtype)}."
         )
     ids = ops.cast(labels, "int32")
+    if backend.is_float_dtype(backend.standardize_dtype(labels.dtype)):
+        # A float id such as 2.7 would be truncated to 2 by the cast.
+        _check(ops.equal(ops.cast(ids, labels.dtype), labels), "`labels` given as floats must be whole numbers (class ids).")
     return _check_in_range(ids, num_classes)
 
 
@@ -49,27 +52,29 @@ def _check_in_range(ids, num_classes):
         f"`labels` must be class ids in [0, {num_classes}) (num_classes={num_classes}); "
         "found an id outside that range."
     )
+    return _check(valid_class_ids(ids, num_classes), message, ids)
+
+
+def _check(condition, message, value=None):
+    """Raises with `message` unless `condition` holds everywhere; returns `value`.
+
+    Eager: raises ValueError now. TensorFlow graph: an assertion the returned value
+    depends on (InvalidArgumentError when run). Elsewhere (JAX jit, XLA) nothing can
+    raise; callers make the damage visible instead.
+    """
     if backend.backend() == "tensorflow":
         import tensorflow as tf
 
         if tf.executing_eagerly():
-            _raise_if_out_of_range(ids.numpy(), num_classes, message)
-            return ids
-        checks = [
-            tf.debugging.assert_greater_equal(ids, 0, message=message),
-            tf.debugging.assert_less(ids, num_classes, message=message),
-        ]
-        with tf.control_dependencies(checks):
-            return tf.identity(ids)
+            if not bool(np.all(condition.numpy())):
+                raise ValueError(message)
+            return value
+        with tf.control_dependencies([tf.debugging.Assert(tf.reduce_all(condition), [message])]):
+            return None if value is None else tf.identity(value)
     try:
-        concrete = np.asarray(ids)
-    except Exception:  # a traced value (jit): rows are NaN-poisoned instead
-        return ids
-    _raise_if_out_of_range(concrete, num_classes, message)
-    return ids
-
-
-def _raise_if_out_of_range(ids, num_classes, message):
-    if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
-        bad = ids[(ids < 0) | (ids >= num_classes)]
-        raise ValueError(f"{message} Offending ids: {sorted(set(bad.tolist()))[:10]}")
+        concrete = np.asarray(condition)
+    except Exception:  # a traced value (jit)
+        return value
+    if not bool(np.all(concrete)):
+        raise ValueError(message)
+    return value

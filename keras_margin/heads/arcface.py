@@ -23,7 +23,7 @@ class ArcFace(CosineMarginHead):
     Args:
         num_classes: number of classes, at least 2.
         scale: the scale `s` > 0 (default 64.0).
-        margin: the angular margin `m` in radians, in [0, pi) (default 0.5).
+        margin: the angular margin `m` in radians, in [0, pi/2] (default 0.5).
         easy_margin: apply the margin only to targets within 90 degrees (default False).
         **kwargs: `MarginHead` and `keras.layers.Layer` arguments.
 
@@ -41,9 +41,10 @@ class ArcFace(CosineMarginHead):
 
     def __init__(self, num_classes, scale=64.0, margin=0.5, easy_margin=False, **kwargs):
         super().__init__(num_classes, scale=scale, **kwargs)
-        self.margin = validation.number_in_range(
-            margin, "margin", 0.0, math.pi, high_open=True
-        )
+        # Up to pi/2 the fallback steps down at theta = pi - m (cos m + m sin m >= 1);
+        # beyond about 2.33 rad it would step up, and the target logit would reward
+        # moving away from the class.
+        self.margin = validation.number_in_range(margin, "margin", 0.0, math.pi / 2)
         if not isinstance(easy_margin, bool):
             raise ValueError(f"`easy_margin` must be True or False; received {easy_margin!r}.")
         self.easy_margin = easy_margin

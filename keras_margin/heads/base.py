@@ -26,10 +26,11 @@ class MarginHead(keras.layers.Layer):
     normalised copy of the centre matrix is made); the margin only touches the B
     target logits.
 
-    Subclasses set two class attributes and override a few hooks:
+    Subclasses set three class attributes and override a few hooks:
 
     - `normalize_embeddings`: use `x / ||x||` (cosine heads) or `x` as it is.
     - `normalize_centers`: divide by `||W_j||` (unit centres) or keep centre norms.
+    - `has_margin`: False for heads whose training logits equal their inference logits.
     - `logit_scale(embedding_norms)`: the per-sample scale `r_b`.
     - `target_cosine(cosine)`: the margin, as a function of the target cosine.
     - `on_training_step()`: advance annealing state once per training call.

@@ -27,7 +27,7 @@ class CombinedMargin(CosineMarginHead):
         num_classes: number of classes, at least 2.
         scale: the scale `s` > 0 (default 64.0).
         m1: multiplicative angular margin, > 0 (default 1.0).
-        m2: additive angular margin in radians, in [0, pi) (default 0.3).
+        m2: additive angular margin in radians, in [0, pi/2] (default 0.3).
         m3: additive cosine margin, in [0, 2) (default 0.2).
         **kwargs: `MarginHead` and `keras.layers.Layer` arguments.
 
@@ -47,7 +47,7 @@ class CombinedMargin(CosineMarginHead):
     def __init__(self, num_classes, scale=64.0, m1=1.0, m2=0.3, m3=0.2, **kwargs):
         super().__init__(num_classes, scale=scale, **kwargs)
         self.m1 = validation.positive(m1, "m1")
-        self.m2 = validation.number_in_range(m2, "m2", 0.0, math.pi, high_open=True)
+        self.m2 = validation.number_in_range(m2, "m2", 0.0, math.pi / 2)
         self.m3 = validation.number_in_range(m3, "m3", 0.0, 2.0, high_open=True)
 
     @property

@@ -144,7 +144,7 @@ class MarginModel(keras.Model):
         norms = np.linalg.norm(embeddings.astype("float32"), axis=-1, keepdims=True)
         return embeddings / np.maximum(norms, 1e-12)
 
-    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None, **kwargs):
+    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None):
         """Writes a SavedModel whose `serving_default` needs only the model input.
 
         It returns `probabilities` (batch, num_classes), `class_id` (batch,) int32 and

@@ -26,8 +26,8 @@ def number_in_range(value, name, low=-math.inf, high=math.inf, low_open=False, h
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
     if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
+        left = "(" if low_open or math.isinf(low) else "["
+        right = ")" if high_open or math.isinf(high) else "]"
         raise ValueError(
             f"`{name}` must be in {left}{_fmt(low)}, {_fmt(high)}{right}; received {value!r}."
         )
@@ -47,6 +47,8 @@ def non_negative(value, name):
 def _fmt(bound):
     if bound == math.pi:
         return "pi"
+    if bound == math.pi / 2:
+        return "pi/2"
     if math.isinf(bound):
         return "inf" if bound > 0 else "-inf"
     return f"{bound:g}"

@@ -96,3 +96,25 @@ def test_predictions_of_the_export_match_the_keras_model(tmp_path):
     serve = tf.saved_model.load(str(output / "saved_model")).signatures["serving_default"]
     np.testing.assert_allclose(serve(inputs=tf.constant(images))["probabilities"],
                                model.predict(images, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_train_on_a_folder_of_class_sub_folders(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("circle", "square", "cross"):
+        (tmp_path / "images" / name).mkdir(parents=True)
+        for i in range(12):
+            pixels = rng.integers(0, 255, (12, 12, 3)).astype("uint8")
+            Image.fromarray(pixels).save(tmp_path / "images" / name / f"{i}.png")
+    status = main(["train", "--dataset", "folder", "--data-dir", str(tmp_path / "images"), "--epochs", "1",
+                   "--samples-per-class", "0", "--embedding-dim", "8", "--verbose", "0", "--augment", "none",
+                   "--output", str(tmp_path / "run")])
+    assert status == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["dataset"]["num_classes"] == 3
+
+
+def test_folder_dataset_needs_data_dir(tmp_path, capsys):
+    assert main(["train", "--dataset", "folder", "--output", str(tmp_path)]) == 2
+    assert "--data-dir" in capsys.readouterr().err

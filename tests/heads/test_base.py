@@ -205,3 +205,10 @@ def test_xla_compiled_step_matches_the_graph_step(head_factory):
         results.append([np.asarray(t) for t in step(tf.constant(embeddings), tf.constant(labels))])
     for graph, xla in zip(*results):
         np.testing.assert_allclose(xla, graph, rtol=1e-4, atol=1e-5)
+
+
+def test_fractional_float_ids_are_rejected(margin_head_factory):
+    embeddings, kernel, labels = random_problem()
+    head = head_with_kernel(margin_head_factory(), kernel)
+    with pytest.raises(ValueError, match="whole numbers"):
+        head(embeddings, labels=labels.astype(np.float32) + 0.5, training=True)

@@ -27,6 +27,7 @@ def test_defaults_are_the_papers():
 @pytest.mark.parametrize(
     "kwargs, name",
     [({"scale": 0}, "scale"), ({"margin": -0.01}, "margin"), ({"margin": 2.0}, "margin"),
+     ({"scale": float("inf")}, "scale"),
      ({"margin": "0.3"}, "margin")],
 )
 def test_invalid_arguments_name_the_argument(kwargs, name):
