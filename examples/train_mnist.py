@@ -19,7 +19,10 @@ train, val, test, info = km.data.load(
 
 backbone = km.models.small_cnn(embedding_dim=64, input_shape=info.input_shape)
 model = km.MarginModel(backbone, km.heads.ArcFace(num_classes=info.num_classes))
-model.compile(optimizer=keras.optimizers.Adam(2e-3), metrics=["accuracy"])
+# Cosine decay: on a few hundred steps a constant rate leaves the batch-norm statistics
+# behind the weights, and validation accuracy jumps from epoch to epoch.
+schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=15 * int(train.cardinality()))
+model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["accuracy"])
 model.fit(train, validation_data=val, epochs=15, verbose=2)
 print("test accuracy:", model.evaluate(test, verbose=0)[1])
 

@@ -15,7 +15,7 @@ import keras
 
 # Keras exports no public base class for preprocessing layers that must also run in
 # `tf.data` under a non-TensorFlow backend; its own `RandomRotation`, `RandomZoom`, ...
-# subclass this one (present since Keras 3.7).
+# subclass this private one (checked with Keras 3.15; older 3.x releases may lack it).
 from keras.src.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (  # noqa: E501
     BaseImagePreprocessingLayer,
 )
