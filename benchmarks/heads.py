@@ -5,8 +5,8 @@ cross-entropy from logits. Each step computes the loss, the gradients for the em
 and the class centres, and applies the centre gradient with plain SGD, inside one
 `tf.function`. Heads and floor are timed in interleaved rounds in the same process, and
 the ratio of medians is printed, so machine noise mostly cancels. `peak MB` is the peak of
-TensorFlow's CPU allocator during one step above what was resident before it, plus the
-head's own variables: the centres, logits, gradients and every temporary of the step.
+TensorFlow's CPU allocator during one step above what was resident before it (median of
+three steps), plus the head's own variables: the centres, logits, gradients and every temporary of the step.
 
 Usage:
     python benchmarks/heads.py                      # C = 1k, 10k, 100k
@@ -95,11 +95,13 @@ def peak_memory(runs, variable_bytes):
 
     memory = {}
     for name, run in runs.items():
-        tf.config.experimental.reset_memory_stats("CPU:0")
-        before = tf.config.experimental.get_memory_info("CPU:0")["current"]
-        run()
-        peak = tf.config.experimental.get_memory_info("CPU:0")["peak"]
-        memory[name] = peak - before + variable_bytes[name]
+        peaks = []
+        for _ in range(3):  # the executor's op order, hence the peak, varies run to run
+            tf.config.experimental.reset_memory_stats("CPU:0")
+            before = tf.config.experimental.get_memory_info("CPU:0")["current"]
+            run()
+            peaks.append(tf.config.experimental.get_memory_info("CPU:0")["peak"] - before)
+        memory[name] = statistics.median(peaks) + variable_bytes[name]
     return memory
 
 
