@@ -8,6 +8,8 @@ backward pass by flooring `1 - c^2` at `_SINE_SQUARED_FLOOR` there.
 
 from keras import ops
 
+from keras_margin.heads._class_logits import upstream_gradients
+
 _SINE_SQUARED_FLOOR = 1e-12
 
 
@@ -21,8 +23,7 @@ def angle(cosine):
     clipped = ops.clip(cosine, -1.0, 1.0)
 
     def grad(*args, upstream=None):
-        if upstream is None:
-            (upstream,) = args
+        upstream = upstream_gradients(args, upstream)
         floor = ops.maximum(_sine_squared(clipped), _SINE_SQUARED_FLOOR)
         inside = ops.cast(ops.abs(cosine) <= 1.0, upstream.dtype)  # as clip's gradient
         return -upstream * inside / ops.sqrt(floor)
@@ -37,8 +38,7 @@ def sine(cosine):
     value = ops.sqrt(_sine_squared(clipped))
 
     def grad(*args, upstream=None):
-        if upstream is None:
-            (upstream,) = args
+        upstream = upstream_gradients(args, upstream)
         floor = ops.sqrt(ops.maximum(_sine_squared(clipped), _SINE_SQUARED_FLOOR))
         inside = ops.cast(ops.abs(cosine) <= 1.0, upstream.dtype)  # as clip's gradient
         return -upstream * inside * clipped / floor

@@ -29,6 +29,17 @@ def column_norms(kernel):
     return ops.sqrt(ops.maximum(ops.sum(ops.square(kernel), axis=0), NORM_EPSILON**2))
 
 
+def upstream_gradients(args, upstream):
+    """The upstream gradient(s) a `keras.ops.custom_gradient` grad function received.
+
+    TensorFlow passes one positional argument per output; JAX passes a single argument
+    holding the output structure; the keyword form is Keras' own.
+    """
+    if upstream is not None:
+        return upstream
+    return args[0] if len(args) == 1 else tuple(args)
+
+
 def _in_xla_context():
     try:
         import tensorflow as tf
@@ -89,7 +100,7 @@ def class_logits_and_targets(inputs, kernel, ids, normalize_centers):
         targets = gather_targets(logits, ids)
 
         def grad(*args, upstream=None):
-            upstream_logits, upstream_targets, upstream_norms = args if upstream is None else upstream
+            upstream_logits, upstream_targets, upstream_norms = upstream_gradients(args, upstream)
             upstream_logits = ops.scatter_update(
                 upstream_logits, indices, upstream_targets, reduction="add"
             )
@@ -115,9 +126,7 @@ def _normalized_logits(inputs, kernel):
     logits = ops.matmul(inputs, kernel) * inverse_norms
 
     def grad(*args, upstream=None):
-        if upstream is None:
-            (upstream,) = args
-        return _matmul_backward(inputs, kernel, logits, inverse_norms, upstream)
+        return _matmul_backward(inputs, kernel, logits, inverse_norms, upstream_gradients(args, upstream))
 
     return logits, grad
 
