@@ -91,14 +91,10 @@ def from_directory(
     class_names, files, labels = _list_images(root)
     images = _decode_all(files, _CHANNELS[color_mode], image_size, root)
     test_index, pool_index = fixed_test_split.by_fraction(labels, float(test_split))
-    source = SourceData(
-        name=os.path.basename(os.path.normpath(os.path.abspath(root))),
-        train_images=images[pool_index],
-        train_labels=labels[pool_index],
-        test_images=images[test_index],
-        test_labels=labels[test_index],
-        class_names=class_names,
-        source=f"image folder {os.path.abspath(root)}",
+    source = SourceData.from_fixed_test_split(
+        os.path.basename(os.path.normpath(os.path.abspath(root))),
+        images, labels, test_index, pool_index, class_names,
+        f"image folder {os.path.abspath(root)}",
     )
     return assemble(
         source,

@@ -55,6 +55,19 @@ class SourceData:
                 f"{self.train_images.shape[1:]} vs {self.test_images.shape[1:]}."
             )
 
+    @classmethod
+    def from_fixed_test_split(cls, name, images, labels, test_index, pool_index, class_names, source):
+        """A source whose test split is `test_index` of one labelled array set."""
+        return cls(
+            name=name,
+            train_images=images[pool_index],
+            train_labels=labels[pool_index],
+            test_images=images[test_index],
+            test_labels=labels[test_index],
+            class_names=class_names,
+            source=source,
+        )
+
     @property
     def input_shape(self):
         return tuple(int(size) for size in self.train_images.shape[1:])

@@ -13,7 +13,6 @@ def is_label_matrix(labels, num_classes):
     return (
         len(shape) == 2
         and shape[-1] == num_classes
-        and num_classes != 1
         and backend.is_float_dtype(backend.standardize_dtype(labels.dtype))
     )
 

