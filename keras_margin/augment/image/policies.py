@@ -17,7 +17,7 @@ The policies:
 | `"none"` | nothing (exactly the identity) | unchanged |
 | `"light"` | one `RandomAffine`: rotation ±5°, translation ±5% | unchanged |
 | `"standard"` | one `RandomAffine`: rotation ±10°, translation ±10%, zoom ±10%; contrast x[0.8, 1.2] | unchanged |
-| `"strong"` | one `RandomAffine`: as `"standard"` plus shear ±8.5°; contrast; 2 RandAugment-subset ops; erasing; MixUp or CutMix | soft |
+| `"strong"` | one `RandomAffine`: as `"standard"` plus shear ±8.5°; contrast; `RandAugment` (2 colour ops per image); erasing; MixUp or CutMix | soft |
 
 "soft" labels are float32 of shape (batch, num_classes), rows summing to 1.
 
@@ -39,24 +39,26 @@ better, but on sparse images it mirrors stroke fragments near the border into th
 as stray marks. Every policy but `"none"` casts images to float32 and clips them to
 `value_range` at the end.
 
-Why `"strong"` uses a subset of RandAugment rather than `keras.layers.RandAugment`:
-checked with Keras 3.15 on 28x28 digits, that layer runs on one channel, but its single
-`factor` is not a magnitude that suits them. Its geometric ranges are one-sided
-(`factor=0.1` rotates by 0..36° counter-clockwise only and translates in one direction
-only); its solarization and posterization get *stronger* as `factor` gets smaller
-(posterization keeps a single bit below `factor=0.25`, and solarization with a low
-threshold inverts or erases white strokes); its colour-degeneration operation does
-nothing on one channel; and it evaluates all eleven operations on every batch. The subset
-here drops rotation, translation and contrast (the policy's `RandomAffine` and
-`RandomContrast` already apply them in both directions, per image), colour degeneration
-and solarization, and gives each
-remaining operation its own two-sided magnitude. Like `keras.layers.RandAugment`, it
-draws the operations once per batch; the magnitudes are drawn per image. RandAugment's
-shear is folded into the policy's `RandomAffine` instead (every image gets a shear
-drawn from ±8.5°, the angle of Keras' shear factor 0.15): a separate shear would
-resample a second time, and Keras' `RandomShear` shears about the top-left corner, so
-it also shifts the content (at factor 0.15, by 2 pixels at the centre of a 28x28 image
-and 4 at its far edge); `RandomAffine` shears about the centre.
+Why `"strong"` uses this package's `RandAugment` with a subset of its operations rather
+than `keras.layers.RandAugment`: checked with Keras 3.15 on 28x28 digits, that layer
+runs on one channel, but its single `factor` is not a magnitude that suits them. Its
+geometric ranges are one-sided (`factor=0.1` rotates by 0..36° counter-clockwise only
+and translates in one direction only); its solarization and posterization get
+*stronger* as `factor` gets smaller (posterization keeps a single bit below
+`factor=0.25`, and solarization with a low threshold inverts or erases white strokes);
+its colour-degeneration operation does nothing on one channel; it evaluates all eleven
+operations on every batch, and it draws the operations once per batch. This package's
+`RandAugment` draws two operations per image and runs only those, with torchvision's
+magnitude scale (9 of 30 here). The subset drops rotation, shear, translation and
+contrast (the policy's `RandomAffine` and `RandomContrast` already apply them in both
+directions, per image, and a second geometric layer would resample a second time) and
+solarization (it inverts the white strokes of digits), keeping identity, autocontrast,
+equalize, colour (saturation; nothing on one channel), posterize (to 7 bits) and
+brightness and sharpness (factors 1 ± 0.27). RandAugment's shear is folded into the
+policy's `RandomAffine` instead (every image gets a shear drawn from ±8.5°, the angle of
+Keras' shear factor 0.15): Keras' `RandomShear` shears about the top-left corner, so it
+also shifts the content (at factor 0.15, by 2 pixels at the centre of a 28x28 image and
+4 at its far edge); `RandomAffine` shears about the centre.
 
 Reproducibility:
     With `seed` given, every layer gets its own seed derived from it, so a freshly built
@@ -75,7 +77,6 @@ Reproducibility:
     per-element randomness instead.
 """
 
-import functools
 import math
 import numbers
 import random
@@ -84,6 +85,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_margin.augment.image.rand_augment import RandAugment
 from keras_margin.augment.random_affine import FILL_MODES
 from keras_margin.augment.random_affine import RandomAffine
 from keras_margin.utils import validation
@@ -103,9 +105,13 @@ _STANDARD_CONTRAST = 0.2
 _STRONG_NUM_OPS = 2
 # Shear angle whose tangent is 0.15, Keras' `RandomShear` factor used before: ~8.53°.
 _STRONG_SHEAR_DEGREES = math.degrees(math.atan(0.15))
-_STRONG_BRIGHTNESS = 0.2
-_STRONG_SHARPNESS = (0.25, 0.75)  # Keras' sharpness factor 0.5 is the identity.
-_STRONG_POSTERIZE_BITS = (4, 8)  # Keras draws the bits kept from [4, 8): 4 to 7.
+_STRONG_MAGNITUDE = 9  # of 30, RandAugment's usual setting
+# RandAugment's operations without the geometric ones and contrast (RandomAffine and
+# RandomContrast apply those) and without solarize (it inverts white strokes).
+_STRONG_OPS = (
+    "identity", "autocontrast", "equalize", "color", "posterize", "brightness",
+    "sharpness",
+)
 _STRONG_ERASING_SCALE = (0.02, 0.33)
 _MIXUP_ALPHA = 0.2
 # Keras' CutMix draws alpha ~ U(factor) and then the kept area ~ Beta(alpha, alpha). Its
@@ -131,9 +137,8 @@ _DESCRIPTIONS = {
     ),
     "strong": (
         f"'standard' with shear ±{_STRONG_SHEAR_DEGREES:.1f}° added to its RandomAffine, "
-        f"then {_STRONG_NUM_OPS} operations per batch from a RandAugment "
-        f"subset (identity, brightness ±{_STRONG_BRIGHTNESS:.0%}, "
-        "sharpness, posterize to 4-7 bits, autocontrast, equalize), random erasing "
+        f"then RandAugment with {_STRONG_NUM_OPS} operations per image at magnitude "
+        f"{_STRONG_MAGNITUDE}/30 from {', '.join(_STRONG_OPS)}, random erasing "
         f"(p=1/2), then MixUp (alpha {_MIXUP_ALPHA:g}) or CutMix (area ~ U(0, 1)), one "
         "per batch. Returns "
         "float32 soft labels of shape (batch, num_classes); needs num_classes."
@@ -201,12 +206,11 @@ def policy(
       each image's mean).
     - `"strong"`: `RandomAffine(rotation=10, translation=0.1, zoom=0.1, shear=8.53)`
       (horizontal and vertical shear angles drawn from ±atan(0.15) = ±8.53°) and
-      `RandomContrast` as in `"standard"`; then, twice, one operation chosen uniformly
-      per batch from: identity,
-      `RandomBrightness(factor=0.2)` (±20% of the value range),
-      `RandomSharpness(factor=(0.25, 0.75))` (from blurred to sharpened),
-      `RandomPosterization(factor=(4, 8))` (keeps 4 to 7 bits), `AutoContrast()`,
-      `Equalization()`; then `RandomErasing(factor=1.0, scale=(0.02, 0.33))` (Keras
+      `RandomContrast` as in `"standard"`; then
+      `RandAugment(num_ops=2, magnitude=9, ops=("identity", "autocontrast",
+      "equalize", "color", "posterize", "brightness", "sharpness"))`: two operations
+      drawn per image (colour, brightness and sharpness factors 1 ± 0.27, posterize to
+      7 bits); then `RandomErasing(factor=1.0, scale=(0.02, 0.33))` (Keras
       draws p ~ U(0, 1) per image and erases with probability p, so 1/2 overall, filling
       the rectangle with clipped Gaussian noise); then, per batch with equal odds,
       `MixUp(alpha=0.2)` (mixing weight ~ Beta(0.2, 0.2)) or
@@ -324,7 +328,15 @@ def policy(
         )
     mixer = None
     if name == "strong":
-        transforms.append(_rand_augment_subset(value_range, seeds))
+        transforms.append(
+            RandAugment(
+                num_ops=_STRONG_NUM_OPS,
+                magnitude=_STRONG_MAGNITUDE,
+                value_range=value_range,
+                ops=_STRONG_OPS,
+                seed=seeds.next(),
+            )
+        )
         transforms.append(
             keras.layers.RandomErasing(
                 factor=1.0,
@@ -382,61 +394,6 @@ class _Policy:
     def __repr__(self):
         layers = ", ".join(type(layer).__name__ for layer in self.layers)
         return f"<keras_margin image policy {self.name!r}: [{layers}]>"
-
-
-def _rand_augment_subset(value_range, seeds):
-    operations = [
-        None,  # RandAugment's "identity" operation. Its shear is in `RandomAffine`.
-        keras.layers.RandomBrightness(
-            _STRONG_BRIGHTNESS, value_range=value_range, seed=seeds.next()
-        ),
-        keras.layers.RandomSharpness(
-            _STRONG_SHARPNESS, value_range=value_range, seed=seeds.next()
-        ),
-        keras.layers.RandomPosterization(
-            _STRONG_POSTERIZE_BITS, value_range=value_range, seed=seeds.next()
-        ),
-        keras.layers.AutoContrast(value_range=value_range),
-        keras.layers.Equalization(value_range=value_range),
-    ]
-    return _PerBatchChoice(operations, _STRONG_NUM_OPS, seeds.generator())
-
-
-class _PerBatchChoice:
-    """Applies `num_ops` operations, each drawn uniformly per batch from `operations`.
-
-    Only the drawn operation runs (`tf.switch_case`), unlike `keras.layers.RandAugment`,
-    which computes every operation and selects one with `where`. `None` is the identity.
-    The choice comes from a `tf.random.Generator`, whose read-and-advance is one atomic
-    op, so concurrent map calls never reuse a draw.
-    """
-
-    def __init__(self, operations, num_ops, generator):
-        self.operations = operations
-        self.num_ops = num_ops
-        self.generator = generator
-
-    @property
-    def layers(self):
-        return [op for op in self.operations if op is not None]
-
-    def __call__(self, images, training=True):
-        for _ in range(self.num_ops):
-            index = self.generator.uniform(
-                (), minval=0, maxval=len(self.operations), dtype=tf.int32
-            )
-            branches = [
-                functools.partial(_apply, operation, images, training)
-                for operation in self.operations
-            ]
-            images = tf.switch_case(index, branches)
-        return images
-
-
-def _apply(operation, images, training):
-    if operation is None:
-        return tf.identity(images)
-    return operation(images, training=training)
 
 
 class _MixUpOrCutMix:
