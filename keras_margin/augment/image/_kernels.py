@@ -128,29 +128,40 @@ def contrast(levels, factor):
 
 
 def color(levels, factor):
-    """PIL's `ImageEnhance.Color`: `L + factor (x - L)`, L the pixel's grey level."""
+    """PIL's `ImageEnhance.Color`: `L + factor (x - L)`, L the pixel's rounded grey."""
     channels = levels.shape[-1]
     if channels == 1:
         return levels  # PIL: a grey image is its own grey version.
     pixels = tf.cast(tf.reshape(levels, [-1, channels]), tf.float32)
     # Grey, broadcast to every channel, by one (pixels, C) x (C, C) product.
     to_grey = tf.tile(_luma(channels)[:, None], [1, channels])
-    grey = _flat(tf.reshape(tf.matmul(pixels, to_grey), tf.shape(levels)))
+    # PIL rounds each grey level; the weights are multiples of 2**-16, so the float32
+    # sum is exact and floor(sum + 0.5) is PIL's integer rounding.
+    grey = tf.floor(tf.matmul(pixels, to_grey) + 0.5)
+    grey = _flat(tf.reshape(grey, tf.shape(levels)))
     x = tf.reshape(pixels, tf.shape(grey))
     return _unflat(_truncate(grey + factor[:, None] * (x - grey)), levels)
 
 
 def autocontrast(levels):
-    """PIL's `ImageOps.autocontrast` (cutoff 0): each channel's range to [0, 255]."""
+    """`ImageOps.autocontrast` (cutoff 0): each channel's [min, max] onto [0, 255].
+
+    Level x becomes floor((x - min) * 255 / (max - min)), computed exactly: the
+    numerator and denominator are integers, so the float32 quotient never rounds
+    across an integer. (PIL evaluates `x * scale - min * scale` in float64, which
+    can land just below an integer: it differs by one level on a few percent of
+    pixels.) Channels with max == min are left alone.
+    """
     n, channels = tf.shape(levels)[0], levels.shape[-1]
     shape = tf.shape(levels)
     pixels = tf.reshape(levels, [n, shape[1] * shape[2], channels])
     low = tf.cast(tf.reduce_min(pixels, axis=1), tf.float32)[:, None, :]
     high = tf.cast(tf.reduce_max(pixels, axis=1), tf.float32)[:, None, :]
     stretch = high > low
-    scale = tf.where(stretch, 255.0 / tf.maximum(high - low, 1.0), 1.0)
-    offset = tf.where(stretch, -low * scale, 0.0)
-    out = tf.cast(pixels, tf.float32) * scale + offset
+    numerator_scale = tf.where(stretch, 255.0, 1.0)
+    denominator = tf.where(stretch, high - low, 1.0)
+    low = tf.where(stretch, low, 0.0)
+    out = (tf.cast(pixels, tf.float32) - low) * numerator_scale / denominator
     return tf.reshape(_truncate(out), tf.shape(levels))
 
 

@@ -1,0 +1,205 @@
+"""The uint8 operations behind RandAugment and TrivialAugment, against PIL and NumPy.
+
+RandAugment and TrivialAugment were defined with PIL's `ImageOps` and `ImageEnhance`;
+the point operations must match PIL exactly, the enhance operations (which PIL blends in
+float and truncates) to within one level.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+from PIL import ImageEnhance
+from PIL import ImageOps
+
+from keras_margin.augment.image import _kernels
+
+
+def crafted(channels, seed=0, size=24):
+    """Images with structure: a gradient, a bright square, noise, and a flat one."""
+    rng = np.random.default_rng(seed)
+    ramp = np.tile(np.linspace(20, 230, size), (size, 1))
+    square = np.full((size, size), 40.0)
+    square[6:14, 8:18] = 250.0
+    noise = rng.integers(0, 256, (size, size))
+    low_contrast = 100 + rng.integers(0, 30, (size, size))
+    flat = np.full((size, size), 77.0)
+    planes = [ramp, square, noise, low_contrast, flat]
+    images = []
+    for i, plane in enumerate(planes):
+        stack = [np.roll(plane, 3 * c, axis=c % 2) * (1 - 0.1 * c) for c in range(channels)]
+        if i == len(planes) - 1:
+            stack = [plane] * channels  # a flat image: every channel constant
+        images.append(np.stack(stack, -1))
+    return np.clip(np.round(images), 0, 255).astype("uint8")
+
+
+def pil(image):
+    return Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+
+
+def from_pil(picture, channels):
+    array = np.asarray(picture)
+    return array[..., None] if channels == 1 else array
+
+
+def per_image(levels, value):
+    return tf.constant(np.full(len(levels), value, "float32"))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("threshold", [0, 1, 100.5, 128, 178.5, 255])
+def test_solarize_matches_pil(channels, threshold):
+    images = crafted(channels)
+    out = _kernels.solarize(tf.constant(images), per_image(images, threshold)).numpy()
+    for image, result in zip(images, out):
+        expected = from_pil(ImageOps.solarize(pil(image), threshold), channels)
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_solarize_inverts_exactly_the_levels_at_or_above_the_threshold():
+    levels = np.arange(256, dtype="uint8").reshape(1, 16, 16, 1)
+    out = _kernels.solarize(tf.constant(levels), tf.constant([200.0])).numpy().ravel()
+    ramp = np.arange(256)
+    np.testing.assert_array_equal(out, np.where(ramp >= 200, 255 - ramp, ramp))
+
+
+@pytest.mark.parametrize("bits", range(1, 9))
+def test_posterize_matches_pil(bits):
+    images = crafted(3)
+    out = _kernels.posterize(tf.constant(images), per_image(images, bits)).numpy()
+    for image, result in zip(images, out):
+        np.testing.assert_array_equal(result, np.asarray(ImageOps.posterize(pil(image), bits)))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_equalize_matches_pil(channels):
+    images = crafted(channels)
+    # Also a two-level image and one whose top level is rare, PIL's corner cases.
+    two = np.where(np.arange(24 * 24).reshape(24, 24, 1) % 3 == 0, 30, 200)
+    rare = np.full((24, 24, 1), 50)
+    rare[0, 0] = 255
+    extra = np.stack([np.repeat(two, channels, -1), np.repeat(rare, channels, -1)])
+    images = np.concatenate([images, extra.astype("uint8")])
+    out = _kernels.equalize(tf.constant(images)).numpy()
+    for image, result in zip(images, out):
+        np.testing.assert_array_equal(result, from_pil(ImageOps.equalize(pil(image)), channels))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_autocontrast_matches_pil(channels):
+    images = crafted(channels)
+    out = _kernels.autocontrast(tf.constant(images)).numpy()
+    for image, result in zip(images, out):
+        low = image.min(axis=(0, 1)).astype(int)
+        high = image.max(axis=(0, 1)).astype(int)
+        span = np.where(high > low, high - low, 1)
+        exact = np.where(high > low, (image.astype(int) - low) * 255 // span, image)
+        np.testing.assert_array_equal(result, exact)
+        # PIL evaluates x * scale - low * scale in float64, which can fall just below
+        # an integer: one level less on a few pixels.
+        expected = from_pil(ImageOps.autocontrast(pil(image)), channels)
+        difference = result.astype(int) - expected
+        assert difference.min() >= 0 and difference.max() <= 1
+        assert (difference == 0).mean() > 0.95
+    # Every channel of the non-flat images now spans 0..255; the flat image is unchanged.
+    assert out[:4].min() == 0 and out[:4].max() == 255
+    np.testing.assert_array_equal(out[4], images[4])
+
+
+ENHANCE = {
+    "brightness": ImageEnhance.Brightness,
+    "contrast": ImageEnhance.Contrast,
+    "color": ImageEnhance.Color,
+    "sharpness": ImageEnhance.Sharpness,
+}
+
+
+@pytest.mark.parametrize("factor", [0.1, 0.73, 1.0, 1.27, 1.99])
+@pytest.mark.parametrize("name", sorted(ENHANCE))
+@pytest.mark.parametrize("channels", [1, 3])
+def test_enhance_operations_match_pil(name, factor, channels):
+    images = crafted(channels)
+    out = getattr(_kernels, name)(tf.constant(images), per_image(images, factor)).numpy()
+    for image, result in zip(images, out):
+        expected = from_pil(ENHANCE[name](pil(image)).enhance(factor), channels)
+        difference = np.abs(result.astype(int) - expected.astype(int))
+        # Float blending then truncation, as PIL; the grey mean of contrast comes from
+        # float weights where PIL rounds each pixel's grey level first.
+        assert difference.max() <= 1, (name, factor, difference.max())
+        assert (difference == 0).mean() > 0.97, (name, factor)
+    if factor == 1.0:
+        np.testing.assert_array_equal(out, images)
+
+
+def test_sharpness_leaves_the_border_and_flat_images_alone():
+    images = crafted(3)
+    out = _kernels.sharpness(tf.constant(images), per_image(images, 1.9)).numpy()
+    for border in (np.s_[:, 0], np.s_[:, -1], np.s_[:, :, 0], np.s_[:, :, -1]):
+        np.testing.assert_array_equal(out[border], images[border])
+    np.testing.assert_array_equal(out[4], images[4])
+    assert not np.array_equal(out[2], images[2])
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+@pytest.mark.parametrize("size", [(9, 9), (10, 10)])
+def test_rotate_by_90_degrees_moves_a_marked_pixel_as_rot90(interpolation, size):
+    image = np.zeros((1, *size, 3), "uint8")
+    image[0, 2, 6] = (255, 128, 7)
+    inverse = _kernels.inverse_affine(*size, rotation=tf.constant([90.0]))
+    out = _kernels.warp(tf.constant(image), inverse, interpolation).numpy()
+    # Counter-clockwise as displayed, about the centre: np.rot90 exactly.
+    np.testing.assert_array_equal(out[0], np.rot90(image[0]))
+    row, col = size[1] - 1 - 6, 2
+    assert tuple(out[0, row, col]) == (255, 128, 7)
+
+
+def test_translate_shifts_by_whole_pixels_and_fills_black():
+    image = np.full((1, 8, 8, 1), 200, "uint8")
+    image[0, 3, 2] = 9
+    inverse = _kernels.inverse_affine(8, 8, translate_x=tf.constant([3.0]),
+                                      translate_y=tf.constant([-1.0]))
+    out = _kernels.warp(tf.constant(image), inverse).numpy()[0, ..., 0]
+    assert out[2, 5] == 9
+    assert (out[:, :3] == 0).all() and (out[-1] == 0).all()
+    assert (out[:7, 3:] > 0).all()
+
+
+def test_shear_is_about_the_centre():
+    image = np.zeros((1, 9, 9, 1), "uint8")
+    image[0, 4, 4] = 255  # the centre
+    image[0, 0, 4] = 100  # top middle: moves sideways under shear_x
+    inverse = _kernels.inverse_affine(9, 9, shear_x=tf.constant([0.5]))
+    out = _kernels.warp(tf.constant(image), inverse).numpy()[0, ..., 0]
+    assert out[4, 4] == 255
+    # Forward map x' = x + 0.5 (y - 4): the top-middle pixel moves 2 left.
+    assert out[0, 2] == 100
+
+
+def test_nearest_warp_matches_tensorflow_projective_transform():
+    rng = np.random.default_rng(0)
+    images = tf.constant(rng.integers(0, 256, (6, 20, 17, 3)).astype("uint8"))
+    inverse = _kernels.inverse_affine(
+        20, 17,
+        rotation=tf.constant(rng.uniform(-40, 40, 6), tf.float32),
+        shear_x=tf.constant(rng.uniform(-0.3, 0.3, 6), tf.float32),
+        translate_y=tf.constant(rng.integers(-4, 5, 6), tf.float32),
+    )
+    ours = _kernels.warp(images, inverse).numpy()
+    reference = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=tf.reshape(inverse, [-1, 9])[:, :8],
+        output_shape=[20, 17], fill_value=0.0, interpolation="NEAREST",
+        fill_mode="CONSTANT",
+    ).numpy()
+    # The two round halves differently only at exact .5 source coordinates.
+    assert (ours == reference).mean() > 0.999
+
+
+def test_empty_groups_are_fine():
+    empty = tf.zeros([0, 8, 8, 3], tf.uint8)
+    none = tf.zeros([0])
+    assert _kernels.equalize(empty).shape == (0, 8, 8, 3)
+    assert _kernels.autocontrast(empty).shape == (0, 8, 8, 3)
+    assert _kernels.warp(empty, tf.zeros([0, 3, 3])).shape == (0, 8, 8, 3)
+    for name in ("brightness", "contrast", "color"):
+        assert getattr(_kernels, name)(empty, none).shape == (0, 8, 8, 3)
