@@ -23,6 +23,11 @@ import tensorflow as tf
 
 from keras_margin.utils import validation
 
+try:  # Keras' record of the layer call in progress (private; checked with Keras 3.15).
+    from keras.src.backend.common import global_state as _keras_global_state
+except ImportError:  # pragma: no cover - a Keras without it: every call is direct
+    _keras_global_state = None
+
 # Largest value of a seed drawn from Python's `random` (kept in int32 so it prints and
 # serialises plainly).
 _MAX_SEED = 2**31 - 1
@@ -35,6 +40,12 @@ class AugmentationLayer(keras.layers.Layer):
     shape-(2,) int64 tensor, already specific to this layer, to be split with
     `split_seed`. With `training=False`, `call` returns its input unchanged, unless the
     subclass overrides `inference(inputs)`.
+
+    Training mode: called directly (`layer(x)`, `dataset.map(layer)`) the layer
+    augments unless told `training=False`. Inside a model it follows the model: it
+    augments in `fit` and not in `predict`, and not when the model is called without
+    a `training` argument, which is how `model.export()` serves. (Keras' own random
+    layers default to `training=True` there and so augment in an exported model.)
 
     Seeds: `layer(x, seed=s)` makes the output a pure function of `(x, s, layer.seed)`.
     Without `seed=`, each call takes a fresh seed from a `tf.random.Generator` (one
@@ -54,9 +65,17 @@ class AugmentationLayer(keras.layers.Layer):
         self.supports_jit = False
 
     def __call__(self, inputs, *args, **kwargs):
-        if not isinstance(tf.nest.flatten(inputs)[0], keras.KerasTensor) and (
-            not tf.executing_eagerly()
+        symbolic = isinstance(tf.nest.flatten(inputs)[0], keras.KerasTensor)
+        # Not when building a functional model: it would record training=True in the
+        # graph and replay it at inference.
+        if (
+            not symbolic
+            and kwargs.get("training") is None
+            and not args
+            and _is_outermost_call()
         ):
+            kwargs["training"] = True
+        if not symbolic and not tf.executing_eagerly():
             # Inside a tf.data map (a TensorFlow graph): Keras must not convert the
             # TensorFlow tensors to the configured backend's arrays (JAX, torch).
             convert, self._convert_input_args = self._convert_input_args, False
@@ -66,7 +85,7 @@ class AugmentationLayer(keras.layers.Layer):
                 self._convert_input_args = convert
         return super().__call__(inputs, *args, **kwargs)
 
-    def call(self, inputs, training=True, seed=None):
+    def call(self, inputs, training=None, seed=None):
         if not training:
             return self.inference(inputs)
         return self.augment(inputs, self.layer_seed(seed))
@@ -99,6 +118,13 @@ class AugmentationLayer(keras.layers.Layer):
         config = super().get_config()
         config["seed"] = self.seed
         return config
+
+
+def _is_outermost_call():
+    """True unless this layer is being called from inside another layer or model."""
+    if _keras_global_state is None:
+        return True
+    return _keras_global_state.get_global_attribute("current_call_ctx") is None
 
 
 def split_seed(seed, count):

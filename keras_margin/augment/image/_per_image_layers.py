@@ -21,43 +21,36 @@ def run_on_groups(images, group, layers, seed):
     """`layers[g]` on the images of group `g` (None: unchanged), put back in order.
 
     Every layer runs once, on its group as a batch, and not at all when the group is
-    empty. The output dtype is that of the first layer's output; other groups are cast
-    to it (rounded and clipped for integer dtypes).
+    empty. All groups come out in the dtype the first layer declares for its output
+    (`compute_output_spec`), cast (rounded and clipped for integer dtypes) if needed.
     """
     n = tf.shape(images)[0]
     count = len(layers)
+    first = next(layer for layer in layers if layer is not None)
+    spec = first.compute_output_spec(keras.KerasTensor(images.shape, images.dtype.name))
+    dtype = tf.as_dtype(keras.backend.standardize_dtype(spec.dtype))
     parts = tf.dynamic_partition(images, group, count)
     positions = tf.dynamic_partition(tf.range(n), group, count)
-    traced = {}
 
     def transform(g, part):
         layer = layers[g]
         if layer is None:
-            return part
-        if isinstance(layer, _layer.AugmentationLayer):
+            out = part
+        elif isinstance(layer, _layer.AugmentationLayer):
             seed_g = tf.random.experimental.stateless_fold_in(seed, g)
-            return layer(part, training=True, seed=seed_g)
-        return layer(part, training=True)
+            out = layer(part, training=True, seed=seed_g)
+        else:
+            out = layer(part, training=True)
+        return _cast(tf.convert_to_tensor(out), dtype)
 
-    outputs = []
-    for g in range(count):
-        part = parts[g]
-
-        def apply(g=g, part=part):
-            out = tf.convert_to_tensor(transform(g, part))
-            traced[g] = out.dtype
-            return out
-
-        # cond traces the true branch first, so the skip branch knows the dtype.
-        outputs.append(
-            tf.cond(
-                tf.shape(part)[0] > 0,
-                apply,
-                lambda g=g, part=part: tf.cast(part, traced[g]),
-            )
+    outputs = [
+        tf.cond(
+            tf.shape(part)[0] > 0,
+            lambda g=g, part=part: transform(g, part),
+            lambda part=part: _cast(part, dtype),
         )
-    dtype = outputs[0].dtype
-    outputs = [_cast(out, dtype) for out in outputs]
+        for g, part in enumerate(parts)
+    ]
     stitched = tf.dynamic_stitch(positions, outputs)
     stitched.set_shape(images.shape)
     return stitched

@@ -19,8 +19,9 @@ class RandomApply(_layer.AugmentationLayer):
 
     `layer` must keep the image shape. A keras_margin augmentation layer gets a seed
     derived from this layer's, so `seeded_map` reproduces it; a Keras core layer
-    draws from its own seed generator. The output dtype is `layer`'s output dtype
-    (Keras core layers return float32; keras_margin layers keep the input's).
+    draws from its own seed generator. The output dtype is the one `layer` declares
+    for its output (Keras core layers: their float compute dtype; keras_margin layers:
+    the input's); images that skip `layer` are cast to it.
 
     Args:
         layer: a Keras layer taking and returning image batches of one shape.
@@ -51,6 +52,14 @@ class RandomApply(_layer.AugmentationLayer):
         super().__init__(seed=seed, **kwargs)
         self.layer = layer
         self.probability = probability
+
+    def build(self, input_shape):
+        # The wrapped layers see images of the same shape as this layer.
+        images_shape = input_shape["images"] if isinstance(input_shape, dict) else input_shape
+        for layer in [self.layer]:
+            if not layer.built:
+                layer.build(images_shape)
+        self.built = True
 
     def augment(self, inputs, seed):
         images, unbatch = _layer.as_batch(_layer.images_of(inputs))

@@ -18,8 +18,8 @@ class RandomChoice(_layer.AugmentationLayer):
 
     The layers must keep the image shape. keras_margin augmentation layers get seeds
     derived from this layer's (so `seeded_map` reproduces them); Keras core layers
-    draw from their own seed generators. The output dtype is that of the first layer's
-    output; the other layers' outputs are cast to it.
+    draw from their own seed generators. The output dtype is the one the first layer
+    declares for its output; the other layers' outputs are cast to it.
 
     Args:
         layers: a non-empty list of Keras layers.
@@ -65,6 +65,14 @@ class RandomChoice(_layer.AugmentationLayer):
         super().__init__(seed=seed, **kwargs)
         self.layers = list(layers)
         self.weights_ = weights
+
+    def build(self, input_shape):
+        # The wrapped layers see images of the same shape as this layer.
+        images_shape = input_shape["images"] if isinstance(input_shape, dict) else input_shape
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(images_shape)
+        self.built = True
 
     def augment(self, inputs, seed):
         images, unbatch = _layer.as_batch(_layer.images_of(inputs))
