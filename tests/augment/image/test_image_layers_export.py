@@ -102,7 +102,8 @@ def test_keras_file_round_trip(images, tmp_path):
     )
     for original, loaded in zip(built.layers, restored.layers):
         # Through JSON, as the file stores them (tuples come back as lists).
-        assert json.loads(json.dumps(original.get_config())) == loaded.get_config()
+        as_stored = json.loads(json.dumps(original.get_config()))
+        assert as_stored == json.loads(json.dumps(loaded.get_config()))
 
 
 @pytest.mark.parametrize("index", range(8))
