@@ -14,8 +14,8 @@ against ~1-3 ms for a same-shape or per-image (n, 1) elementwise op, and a batch
 and take per-image parameters as an (n, 1) column; grey levels and means come from
 plain 2-D matmuls against the luma weights; posterize is one bitwise AND and solarize
 one compare-and-select on uint8; only equalize, which needs a real look-up table, pays
-for `tf.gather`, and only autocontrast, whose parameters are per channel, pays for the
-(n, 1, C) broadcast.
+for `tf.gather`, and only autocontrast, whose parameters are per channel, works on a
+planar (transposed) copy.
 """
 
 import math
@@ -151,18 +151,23 @@ def autocontrast(levels):
     across an integer. (PIL evaluates `x * scale - min * scale` in float64, which
     can land just below an integer: it differs by one level on a few percent of
     pixels.) Channels with max == min are left alone.
+
+    The parameters are per channel, so the image is made planar, (n * C, H * W), for
+    the arithmetic: two uint8 transposes measured cheaper than broadcasting (n, 1, C)
+    parameters over channels-last pixels.
     """
-    n, channels = tf.shape(levels)[0], levels.shape[-1]
     shape = tf.shape(levels)
-    pixels = tf.reshape(levels, [n, shape[1] * shape[2], channels])
-    low = tf.cast(tf.reduce_min(pixels, axis=1), tf.float32)[:, None, :]
-    high = tf.cast(tf.reduce_max(pixels, axis=1), tf.float32)[:, None, :]
+    n, channels = shape[0], levels.shape[-1]
+    planes = tf.reshape(tf.transpose(levels, [0, 3, 1, 2]), [n * channels, shape[1] * shape[2]])
+    low = tf.cast(tf.reduce_min(planes, axis=1, keepdims=True), tf.float32)
+    high = tf.cast(tf.reduce_max(planes, axis=1, keepdims=True), tf.float32)
     stretch = high > low
     numerator_scale = tf.where(stretch, 255.0, 1.0)
     denominator = tf.where(stretch, high - low, 1.0)
     low = tf.where(stretch, low, 0.0)
-    out = (tf.cast(pixels, tf.float32) - low) * numerator_scale / denominator
-    return tf.reshape(_truncate(out), tf.shape(levels))
+    out = _truncate((tf.cast(planes, tf.float32) - low) * numerator_scale / denominator)
+    out = tf.reshape(out, [n, channels, shape[1], shape[2]])
+    return tf.transpose(out, [0, 2, 3, 1])
 
 
 def _luma(channels):
