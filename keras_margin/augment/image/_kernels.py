@@ -70,20 +70,6 @@ def _table_index(levels):
     return x + per_channel[None, :] + tf.range(n)[:, None] * (channels * 256)
 
 
-def histograms(levels):
-    """Per-image, per-channel histograms, (n, C, 256) int32."""
-    n, channels = tf.shape(levels)[0], levels.shape[-1]
-    bins = n * channels * 256
-    index = tf.reshape(_table_index(levels), [-1])
-    counts = tf.math.bincount(index, minlength=bins, maxlength=bins)
-    return tf.reshape(counts, [n, channels, 256])
-
-
-def apply_tables(levels, tables):
-    """Maps every level through its image's and channel's table, (n, C, 256) uint8."""
-    return _unflat(tf.gather(tf.reshape(tables, [-1]), _table_index(levels)), levels)
-
-
 def equalize_tables(counts):
     """PIL's `ImageOps.equalize` look-up tables from histograms (n, C, 256)."""
     total = tf.reduce_sum(counts, axis=-1)

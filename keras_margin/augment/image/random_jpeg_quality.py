@@ -4,7 +4,6 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.image import _layer
-from keras_margin.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
