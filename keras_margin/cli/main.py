@@ -1,4 +1,4 @@
-"""The `keras-margin` command: `train` now; `compare`, `evaluate`, `predict` to come.
+"""The `keras-margin` command: `train`, `compare`, `evaluate` and `predict`.
 
 Errors a user can fix (unknown head, invalid margin, missing dataset or folder) print one
 line, `keras-margin: error: ...`, and exit with status 2, without a traceback.
@@ -7,6 +7,7 @@ line, `keras-margin: error: ...`, and exit with status 2, without a traceback.
 import argparse
 import sys
 
+from keras_margin.cli import compare
 from keras_margin.cli import train
 
 
@@ -34,6 +35,14 @@ def build_parser():
     )
     train.add_arguments(train_parser)
     train_parser.set_defaults(run=train.run)
+    compare_parser = commands.add_parser(
+        "compare",
+        help="train a grid of heads x augmentation x sizes x seeds and write a comparison report",
+        description=compare.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_arguments(compare_parser)
+    compare_parser.set_defaults(run=compare.run)
     return parser
 
 

@@ -1,0 +1,173 @@
+"""The report's PNG figures, drawn with matplotlib's file-only backend."""
+
+import collections
+
+import numpy as np
+
+from keras_margin.studies.findings import by_config
+from keras_margin.studies.findings import config_order
+from keras_margin.studies.findings import metric_value
+from keras_margin.studies.statistics import mean_and_half_width
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: works with no display
+    import matplotlib.pyplot as pyplot
+
+    return pyplot
+
+
+def _save(figure, path):
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    _pyplot().close(figure)
+    return path
+
+
+def _sorted(values):
+    return sorted(values, key=lambda value: (value is None, str(value)))
+
+
+def accuracy_against_samples(rows, path):
+    """Test accuracy against training samples per class: one panel per augmentation
+    policy, one line per head, error bars = 95% interval over seeds."""
+    groups = by_config(rows, "closed-set")
+    if not groups:
+        return None
+    augments = _sorted({config[3] for config in groups})
+    heads = _sorted({config[2] for config in groups})
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(1, len(augments), figsize=(5 * len(augments), 4), sharey=True,
+                                   squeeze=False)
+    for axis, augment in zip(axes[0], augments):
+        for head in heads:
+            points = sorted(
+                (config[4], mean_and_half_width([metric_value(r, "accuracy") for r in runs.values()]))
+                for config, runs in groups.items() if config[2] == head and config[3] == augment
+                and config[4] is not None
+            )
+            if points:
+                sizes = [size for size, _ in points]
+                means = [mean for _, (mean, _) in points]
+                errors = [0.0 if np.isnan(half) else half for _, (_, half) in points]
+                axis.errorbar(sizes, means, yerr=errors, marker="o", capsize=3, label=head)
+        axis.set_xscale("log")
+        axis.set_xlabel("training samples per class")
+        axis.set_title(f"augment = {augment}")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test accuracy")
+    axes[0][-1].legend()
+    return _save(figure, path)
+
+
+def learning_curves(rows, path):
+    """Validation accuracy per epoch (mean over seeds) at the largest training size."""
+    groups = by_config(rows, "closed-set")
+    if not groups:
+        return None
+    largest = max((config[4] for config in groups if config[4] is not None), default=None)
+    augments = _sorted({config[3] for config in groups})
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(1, len(augments), figsize=(5 * len(augments), 4), sharey=True,
+                                   squeeze=False)
+    for axis, augment in zip(axes[0], augments):
+        for config, runs in sorted(groups.items(), key=config_order):
+            if config[3] != augment or config[4] != largest:
+                continue
+            curves = [run["history"].get("val_accuracy") for run in runs.values()]
+            curves = [curve for curve in curves if curve]
+            if curves:
+                length = min(len(curve) for curve in curves)
+                mean = np.mean([curve[:length] for curve in curves], axis=0)
+                axis.plot(np.arange(1, length + 1), mean, marker=".", label=config[2])
+        axis.set_xlabel("epoch")
+        axis.set_title(f"augment = {augment}, {largest} per class")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("validation accuracy")
+    axes[0][-1].legend()
+    return _save(figure, path)
+
+
+def angle_histograms(rows, path):
+    """Distribution of the angle between each test embedding and its class centre, per
+    head (all closed-set runs of the head pooled), as in the ArcFace paper."""
+    totals = collections.OrderedDict()
+    edges = None
+    for row in rows:
+        if row["spec"]["study"] != "closed-set" or "angle_histogram" not in row:
+            continue
+        histogram = row["angle_histogram"]
+        edges = np.asarray(histogram["bin_edges_degrees"])
+        head = row["spec"]["head"]
+        totals[head] = totals.get(head, 0) + np.asarray(histogram["counts"], dtype=np.float64)
+    if not totals:
+        return None
+    pyplot = _pyplot()
+    figure, axis = pyplot.subplots(figsize=(7, 4))
+    centres = (edges[:-1] + edges[1:]) / 2
+    for head in sorted(totals):
+        counts = totals[head]
+        axis.plot(centres, counts / max(counts.sum(), 1.0), label=head)
+    axis.set_xlabel("angle between test embedding and its class centre (degrees)")
+    axis.set_ylabel("fraction of test images")
+    axis.set_xlim(0, 120)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    return _save(figure, path)
+
+
+def roc_curves(rows, path):
+    """Open-set verification ROC on unseen identities: mean TAR over seeds at each FAR,
+    one panel per dataset, one line per head and augmentation policy."""
+    curves = collections.defaultdict(list)
+    for row in rows:
+        if row["spec"]["study"] == "open-set" and "roc" in row:
+            spec = row["spec"]
+            curves[(spec["dataset"], spec["head"], spec["augment"])].append(row["roc"])
+    if not curves:
+        return None
+    datasets = sorted({key[0] for key in curves})
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4.5), squeeze=False)
+    for axis, dataset in zip(axes[0], datasets):
+        for (name, head, augment), runs in sorted(curves.items()):
+            if name != dataset:
+                continue
+            far = np.asarray(runs[0]["false_accept_rate"])
+            tar = np.mean([run["true_accept_rate"] for run in runs], axis=0)
+            axis.plot(far, tar, label=f"{head}, augment={augment}")
+        axis.set_xscale("log")
+        axis.set_xlabel("false accept rate")
+        axis.set_ylabel("true accept rate")
+        axis.set_title(f"{dataset}: unseen identities")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def embedding_pictures(rows, path):
+    """2-D embeddings of test images coloured by class, with each class centre's
+    direction drawn as a ray, one panel per head (as in the SphereFace/ArcFace papers)."""
+    pictures = [row for row in rows if row["spec"]["study"] == "embedding-picture" and "points" in row]
+    if not pictures:
+        return None
+    pictures.sort(key=lambda row: row["spec"]["head"])
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(1, len(pictures), figsize=(4.2 * len(pictures), 4.2), squeeze=False)
+    colours = pyplot.get_cmap("tab10")
+    for axis, row in zip(axes[0], pictures):
+        points = np.asarray(row["points"]["embeddings"])
+        labels = np.asarray(row["points"]["labels"])
+        axis.scatter(points[:, 0], points[:, 1], c=[colours(label % 10) for label in labels], s=4,
+                     alpha=0.6)
+        reach = np.percentile(np.linalg.norm(points, axis=1), 95)
+        for label, centre in enumerate(np.asarray(row["points"]["class_centers"])):
+            axis.plot([0, centre[0] * reach], [0, centre[1] * reach], color=colours(label % 10),
+                      linewidth=1.5)
+        axis.set_aspect("equal")
+        axis.set_title(f"{row['spec']['head']} (test accuracy {row['metrics']['accuracy']:.2f})")
+        axis.set_xticks([])
+        axis.set_yticks([])
+    return _save(figure, path)

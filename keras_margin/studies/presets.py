@@ -1,0 +1,65 @@
+"""The grids of `keras-margin compare`: a `Preset` of grid values, and the named presets."""
+
+import dataclasses
+import itertools
+
+from keras_margin.studies.run_spec import RunSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """The values a comparison grid is the product of, for its three studies.
+
+    - closed set: `closed_set_dataset` x `samples_per_class` x `augments` x `heads` x `seeds`;
+    - open set: each of `open_set_datasets` x `augments` x `heads` x `seeds`, trained with
+      `open_set_samples_per_class` per seen identity;
+    - embedding picture: `picture_heads` with `embedding_dim=2` on the closed-set
+      dataset, no augmentation, seed 0.
+
+    An empty tuple switches a study off.
+    """
+
+    heads: tuple
+    augments: tuple
+    samples_per_class: tuple
+    seeds: tuple
+    epochs: int
+    closed_set_dataset: str = "mnist-5k"
+    open_set_datasets: tuple = ("mnist-5k-open",)
+    open_set_samples_per_class: int = 100
+    picture_heads: tuple = ("softmax", "arcface")
+
+    def specs(self):
+        """The `RunSpec`s of the grid, in the order they run."""
+        closed = grid("closed-set", [self.closed_set_dataset], self.heads, self.augments,
+                      self.samples_per_class, self.seeds, self.epochs)
+        opened = grid("open-set", self.open_set_datasets, self.heads, self.augments,
+                      [self.open_set_samples_per_class], self.seeds, self.epochs)
+        picture = grid("embedding-picture", [self.closed_set_dataset], self.picture_heads, ["none"],
+                       [100], [0], self.epochs, embedding_dim=2)
+        return closed + opened + picture
+
+
+def grid(study, datasets, heads, augments, samples_per_class, seeds, epochs, **fields):
+    """All `RunSpec`s of the product datasets x sizes x augments x heads x seeds."""
+    return [
+        RunSpec(study, dataset, head, augment, samples, seed, epochs, **fields)
+        for dataset, samples, augment, head, seed in itertools.product(
+            datasets, samples_per_class, augments, heads, seeds
+        )
+    ]
+
+
+PRESETS = {
+    # 12 closed-set + 6 open-set + 2 picture runs: about 4 minutes on 2 CPU cores.
+    "quick": Preset(
+        heads=("softmax", "cosface", "arcface"), augments=("none", "standard"),
+        samples_per_class=(10, 50), seeds=(0,), epochs=10,
+    ),
+    # 90 closed-set + 30 open-set + 4 picture runs: about 25 minutes on 2 CPU cores.
+    "default": Preset(
+        heads=("softmax", "normface", "cosface", "arcface", "sphereface"),
+        augments=("none", "standard"), samples_per_class=(10, 30, 100), seeds=(0, 1, 2), epochs=12,
+        picture_heads=("softmax", "normface", "cosface", "arcface"),
+    ),
+}

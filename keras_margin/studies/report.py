@@ -1,0 +1,261 @@
+"""`write_report`: `report.md`, a self-contained `report.html`, `results.csv` and figures."""
+
+import csv
+import datetime
+import os
+
+from keras_margin.studies import findings
+from keras_margin.studies import plots
+from keras_margin.studies.document import Document
+from keras_margin.studies.findings import by_config
+from keras_margin.studies.findings import config_order
+from keras_margin.studies.findings import metric_value
+from keras_margin.studies.statistics import format_mean
+
+CLOSED_SET_COLUMNS = (
+    ("accuracy", "accuracy"), ("macro_f1", "macro F1"), ("roc_auc", "ROC AUC"),
+    ("expected_calibration_error", "ECE"), ("mean_angle_to_center", "mean angle to centre (°)"),
+    ("min_center_angle", "min centre angle (°)"),
+)
+OPEN_SET_COLUMNS = (
+    ("tar_at_far_1e-3", "TAR@FAR 1e-3"), ("tar_at_far_1e-2", "TAR@FAR 1e-2"),
+    ("tar_at_far_1e-1", "TAR@FAR 1e-1"), ("eer", "EER"), ("roc_auc", "ROC AUC"),
+    ("verification_accuracy", "10-fold accuracy"),
+)
+_ANGLES = ("mean_angle_to_center", "min_center_angle")
+
+
+def write_report(rows, folder, command=None):
+    """Writes the report of `rows` (the rows of `results.jsonl`) into `folder`.
+
+    Args:
+        rows: list of result rows, as `ResultsFile.rows()` returns them.
+        folder: output folder; `figures/` is created inside it.
+        command: the command line that produced the rows, quoted in the report.
+
+    Returns:
+        `{"markdown": path, "html": path, "csv": path}`.
+    """
+    figures = os.path.join(folder, "figures")
+    os.makedirs(figures, exist_ok=True)
+    document = Document("keras_margin comparison: margin heads and augmentation on limited data")
+    _introduction(document, rows, command)
+    _findings(document, rows)
+    _closed_set(document, rows, figures)
+    _open_set(document, rows, figures)
+    _embedding_pictures(document, rows, figures)
+    _data(document, rows)
+    paths = {
+        "markdown": os.path.join(folder, "report.md"),
+        "html": os.path.join(folder, "report.html"),
+        "csv": os.path.join(folder, "results.csv"),
+    }
+    _write_atomically(paths["markdown"], document.to_markdown(folder))
+    _write_atomically(paths["html"], document.to_html())
+    _write_csv(rows, paths["csv"])
+    return paths
+
+
+def _introduction(document, rows, command):
+    specs = [row["spec"] for row in rows]
+    seeds = sorted({spec["seed"] for spec in specs})
+    document.paragraph(
+        f"{len(rows)} training runs, written {datetime.date.today().isoformat()}. Every run trains "
+        "the small CNN of `keras_margin.models` with one head from scratch (Adam, cosine-decayed "
+        "learning rate) and is measured on the dataset's fixed test split, which no run trains "
+        "or validates on. Runs with the same seed share their data split, so heads and "
+        "augmentation policies are compared on identical data. Tables give the mean ± 95% "
+        f"confidence interval (Student t) over seeds ({len(seeds)} seed"
+        f"{'s' if len(seeds) != 1 else ''}: {', '.join(map(str, seeds))}); with one seed there is "
+        "no interval."
+    )
+    for study in ("closed-set", "open-set", "embedding-picture"):
+        chosen = [spec for spec in specs if spec["study"] == study]
+        if chosen:
+            document.paragraph(f"**{study}**: " + _grid_summary(chosen))
+    if command:
+        document.paragraph(f"Reproduce with `{command}`.")
+
+
+def _grid_summary(specs):
+    def values(field):
+        found = sorted({spec[field] for spec in specs}, key=lambda v: (v is None, str(v)))
+        found = sorted(found, key=lambda v: (v is None, v if isinstance(v, (int, float)) else 0))
+        return ", ".join("all" if value is None else str(value) for value in found)
+
+    return (f"datasets {values('dataset')}; heads {values('head')}; augmentation {values('augment')}; "
+            f"samples per class {values('samples_per_class')}; seeds {values('seed')}; "
+            f"epochs {values('epochs')}; embedding size {values('embedding_dim')}.")
+
+
+def _findings(document, rows):
+    document.heading("What the numbers say")
+    document.paragraph(
+        "Each line compares runs that differ in one thing and share their seeds (so their data). "
+        "\"better\" / \"worse\" means the 95% interval of the paired difference excludes zero; "
+        "\"no clear difference\" means it does not. Differences are in percentage points."
+    )
+    sections = (
+        ("Margin head instead of softmax (closed set, test accuracy)",
+         findings.compare(rows, "closed-set", {"head": "softmax"}, "accuracy")),
+        ("Augmentation instead of none (closed set, test accuracy)",
+         findings.compare(rows, "closed-set", {"augment": "none"}, "accuracy")),
+        ("The claim: augmentation plus a margin head instead of plain softmax without augmentation "
+         "(closed set, test accuracy)",
+         [c for c in findings.compare(rows, "closed-set", {"head": "softmax", "augment": "none"},
+                                      "accuracy") if len(c.candidate) == 2]),
+        ("Margin head instead of softmax (open set, TAR at FAR 1e-2 on unseen identities)",
+         findings.compare(rows, "open-set", {"head": "softmax"}, "tar_at_far_1e-2",
+                          part="open_set_metrics")),
+        ("Margin head instead of softmax (open set, equal error rate; lower is better)",
+         findings.compare(rows, "open-set", {"head": "softmax"}, "eer", part="open_set_metrics",
+                          higher_is_better=False)),
+        ("Augmentation instead of none (open set, TAR at FAR 1e-2)",
+         findings.compare(rows, "open-set", {"augment": "none"}, "tar_at_far_1e-2",
+                          part="open_set_metrics")),
+    )
+    for title, comparisons in sections:
+        if not comparisons:
+            continue
+        document.heading(title, level=3)
+        counts = {verdict: sum(c.verdict == verdict for c in comparisons)
+                  for verdict in ("better", "worse", "no clear difference", "single seed, no interval")}
+        document.paragraph(
+            f"{len(comparisons)} comparisons: better in {counts['better']}, worse in "
+            f"{counts['worse']}, no clear difference in {counts['no clear difference']}"
+            + (f", single seed (no verdict) in {counts['single seed, no interval']}"
+               if counts["single seed, no interval"] else "") + "."
+        )
+        helped = [c for c in comparisons if c.verdict == "better"]
+        not_helped = [c for c in comparisons if c.verdict != "better"]
+        if helped:
+            document.paragraph("Helped:")
+            document.bullets(findings.describe(c) for c in helped)
+        if not_helped:
+            document.paragraph("Did **not** help (worse, no clear difference, or undecided):")
+            document.bullets(findings.describe(c) for c in not_helped)
+
+
+def _closed_set(document, rows, figures):
+    groups = by_config(rows, "closed-set")
+    if not groups:
+        return
+    document.heading("Closed set: test accuracy against training-set size")
+    sizes = sorted({config[4] for config in groups}, key=lambda v: (v is None, v or 0))
+    pairs = sorted({(config[2], config[3]) for config in groups})
+    table = []
+    for head, augment in pairs:
+        cells = [head, augment]
+        for size in sizes:
+            runs = [runs for config, runs in groups.items()
+                    if config[2] == head and config[3] == augment and config[4] == size]
+            values = [metric_value(r, "accuracy") for group in runs for r in group.values()]
+            cells.append(format_mean(values) if values else "—")
+        table.append(cells)
+    document.table(["head", "augment"] + [f"{'all' if s is None else s} per class" for s in sizes], table)
+    figure = plots.accuracy_against_samples(rows, os.path.join(figures, "accuracy_vs_samples.png"))
+    if figure:
+        document.figure(figure, "Test accuracy against training samples per class (error bars: 95% "
+                        "interval over seeds).")
+
+    document.heading("Closed set: all metrics", level=3)
+    detail = []
+    for config, runs in sorted(groups.items(), key=config_order):
+        cells = [config[2], config[3], "all" if config[4] is None else config[4]]
+        for name, _ in CLOSED_SET_COLUMNS:
+            digits = 1 if name in _ANGLES else 3
+            cells.append(format_mean([metric_value(r, name) for r in runs.values()], digits))
+        cells.append(f"{sum(r['train_seconds'] for r in runs.values()) / len(runs):.0f}")
+        detail.append(cells)
+    document.table(["head", "augment", "per class"] + [label for _, label in CLOSED_SET_COLUMNS]
+                   + ["training s"], detail)
+    figure = plots.learning_curves(rows, os.path.join(figures, "learning_curves.png"))
+    if figure:
+        document.figure(figure, "Learning curves: validation accuracy per epoch, mean over seeds.")
+    figure = plots.angle_histograms(rows, os.path.join(figures, "angle_histograms.png"))
+    if figure:
+        document.figure(figure, "Angle between each test embedding and its class centre, per head "
+                        "(closed-set runs pooled). Margin heads should pull this distribution left.")
+
+
+def _open_set(document, rows, figures):
+    groups = by_config(rows, "open-set")
+    if not groups:
+        return
+    document.heading("Open set: verification on identities never seen in training")
+    document.paragraph(
+        "Genuine and impostor pairs are drawn from the held-out identities; the score of a pair "
+        "is the cosine of its two embeddings. TAR@FAR is the true accept rate at the threshold "
+        "whose false accept rate is at most the target; the 10-fold accuracy follows the LFW "
+        "protocol (threshold chosen on 9 folds, measured on the 10th). \"seen-class accuracy\" "
+        "is the closed-set test accuracy on the training identities."
+    )
+    table = []
+    for config, runs in sorted(groups.items(), key=config_order):
+        cells = [config[1], config[2], config[3]]
+        cells += [format_mean([metric_value(r, name, "open_set_metrics") for r in runs.values()])
+                  for name, _ in OPEN_SET_COLUMNS]
+        cells.append(format_mean([metric_value(r, "accuracy") for r in runs.values()]))
+        table.append(cells)
+    document.table(["dataset", "head", "augment"] + [label for _, label in OPEN_SET_COLUMNS]
+                   + ["seen-class accuracy"], table)
+    figure = plots.roc_curves(rows, os.path.join(figures, "roc_unseen_identities.png"))
+    if figure:
+        document.figure(figure, "ROC of verification on unseen identities (mean TAR over seeds).")
+
+
+def _embedding_pictures(document, rows, figures):
+    figure = plots.embedding_pictures(rows, os.path.join(figures, "embeddings_2d.png"))
+    if figure:
+        document.heading("Two-dimensional embeddings")
+        document.paragraph(
+            "Heads trained with `embedding_dim=2`; dots are test images coloured by class, rays are "
+            "the class centres' directions. Softmax separates classes by direction and length; "
+            "margin heads compress each class into a narrower angle."
+        )
+        document.figure(figure, "2-D embeddings of test images per head.")
+
+
+def _data(document, rows):
+    seen = {}
+    for row in rows:
+        seen.setdefault((row["spec"]["study"], row["dataset"]["name"]), row["dataset"])
+    document.heading("Data")
+    items = []
+    for (study, name), facts in sorted(seen.items()):
+        text = (f"{study}: `{name}` from {facts.get('source', '?')}; {facts.get('num_classes')} "
+                f"training classes, {facts.get('num_test')} test images")
+        if facts.get("unseen_class_names"):
+            text += f"; unseen identities: {len(facts['unseen_class_names'])}"
+        if facts.get("fonts"):
+            text += f"; fonts used: {', '.join(map(str, facts['fonts']))}"
+        items.append(text)
+    document.bullets(items)
+
+
+def _write_csv(rows, path):
+    spec_fields = ["study", "dataset", "head", "augment", "samples_per_class", "seed", "epochs",
+                   "embedding_dim", "batch_size", "learning_rate"]
+    closed = sorted({name for row in rows for name in row.get("metrics", {})})
+    opened = sorted({name for row in rows for name in row.get("open_set_metrics", {})})
+    header = (["key"] + spec_fields + closed + [f"open_set_{name}" for name in opened]
+              + ["train_seconds", "total_seconds"])
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(
+                [row["key"]] + [row["spec"].get(field) for field in spec_fields]
+                + [row.get("metrics", {}).get(name) for name in closed]
+                + [row.get("open_set_metrics", {}).get(name) for name in opened]
+                + [row.get("train_seconds"), row.get("total_seconds")]
+            )
+    os.replace(temporary, path)
+
+
+def _write_atomically(path, text):
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, path)

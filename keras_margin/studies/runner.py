@@ -1,0 +1,149 @@
+"""`run`: trains and evaluates one `RunSpec`, returning the row for `results.jsonl`."""
+
+import time
+
+import numpy as np
+
+# Angle histograms use fixed 2-degree bins so that runs can be summed and compared.
+ANGLE_BIN_EDGES = np.arange(0.0, 182.0, 2.0)
+# ROC curves are stored at fixed false-accept rates, log-spaced, to keep rows small.
+ROC_FALSE_ACCEPT_RATES = np.logspace(-4, 0, 81)
+# Points kept per class for the embedding picture.
+PICTURE_POINTS_PER_CLASS = 150
+# Genuine and impostor pairs each, for the open-set metrics.
+VERIFICATION_PAIRS = 3000
+
+
+def run(spec, verbose=0):
+    """Trains `spec`'s model on its data and measures it on the untouched test split.
+
+    Returns:
+        A JSON-serialisable dict: `key`, `spec`, `dataset` facts, `metrics` (closed set
+        on the test split; open set on unseen identities for `"open-set"`), `history`
+        (per-epoch training and validation curves), `angle_histogram` of test embeddings
+        to their class centres, `roc` (open set) or `points` (embedding picture), timings
+        and versions.
+    """
+    from keras_margin.utils.quiet import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+    import keras
+
+    import keras_margin as km
+
+    keras.utils.set_random_seed(spec.seed)
+    started = time.perf_counter()
+    data = _load(km, spec)
+    augment = km.augment.image.policy(spec.augment, num_classes=data.info.num_classes, seed=spec.seed)
+    train = data.train
+    if spec.augment != "none":
+        train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    head = km.heads.get(spec.head)(data.info.num_classes)
+    model, history = km.models.fit_small_cnn(
+        train, data.validation, head, data.info.input_shape, embedding_dim=spec.embedding_dim,
+        epochs=spec.epochs, learning_rate=spec.learning_rate, verbose=verbose,
+    )
+    train_seconds = time.perf_counter() - started
+
+    images, labels = _as_arrays(data.test)
+    embeddings, probabilities = _embed_and_classify(model, images)
+    class_centers = np.asarray(head.class_centers)
+    angles = km.metrics.angles_to_class_centers(embeddings, labels, class_centers)
+    metrics = km.metrics.closed_set_metrics(labels, probabilities)
+    metrics.update(
+        mean_angle_to_center=float(np.mean(angles)),
+        min_center_angle=float(km.metrics.min_center_angle(class_centers)),
+    )
+    row = {
+        "key": spec.key,
+        "spec": spec.as_dict(),
+        "dataset": _dataset_facts(data.info),
+        "metrics": metrics,
+        "history": {name: [float(v) for v in values] for name, values in history.history.items()},
+        "angle_histogram": {
+            "bin_edges_degrees": ANGLE_BIN_EDGES.tolist(),
+            "counts": np.histogram(angles, bins=ANGLE_BIN_EDGES)[0].tolist(),
+        },
+    }
+    if spec.study == "open-set":
+        unseen_embeddings, _ = _embed_and_classify(model, data.unseen_images)
+        open_metrics, roc = km.metrics.open_set_metrics(
+            unseen_embeddings, data.unseen_labels, num_pairs=VERIFICATION_PAIRS, seed=spec.seed,
+            return_roc=True,
+        )
+        row["open_set_metrics"] = open_metrics
+        row["roc"] = _roc_at_fixed_rates(roc)
+    if spec.study == "embedding-picture":
+        row["points"] = _picture_points(model, images, labels, class_centers, spec.seed)
+    row.update(
+        train_seconds=round(train_seconds, 2),
+        total_seconds=round(time.perf_counter() - started, 2),
+        versions={"keras_margin": km.__version__, "keras": keras.__version__,
+                  "tensorflow": tf.__version__},
+    )
+    return row
+
+
+def _load(km, spec):
+    common = dict(samples_per_class=spec.samples_per_class, seed=spec.seed, batch_size=spec.batch_size)
+    if spec.study == "open-set":
+        return km.data.load_open_set(spec.dataset, **common)
+    train, validation, test, info = km.data.load(spec.dataset, with_info=True, **common)
+    return _ClosedSetData(train, validation, test, info)
+
+
+class _ClosedSetData:
+    def __init__(self, train, validation, test, info):
+        self.train, self.validation, self.test, self.info = train, validation, test, info
+
+
+def _as_arrays(dataset):
+    images, labels = [], []
+    for batch_images, batch_labels in dataset:
+        images.append(np.asarray(batch_images))
+        labels.append(np.asarray(batch_labels))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def _embed_and_classify(model, images):
+    """L2-normalised embeddings and softmax probabilities from one backbone pass."""
+    from keras import ops
+
+    raw = model.backbone.predict(images, batch_size=256, verbose=0)
+    logits = model.head(ops.convert_to_tensor(raw), training=False)
+    probabilities = np.asarray(ops.softmax(ops.cast(logits, "float32"), axis=-1), dtype=np.float64)
+    raw = np.asarray(raw, dtype=np.float64)
+    norms = np.maximum(np.linalg.norm(raw, axis=-1, keepdims=True), 1e-12)
+    return raw / norms, probabilities
+
+
+def _roc_at_fixed_rates(roc):
+    """TAR at `ROC_FALSE_ACCEPT_RATES`, interpolated on the full ROC curve."""
+    false_accept = np.asarray(roc["false_accept_rate"], dtype=np.float64)
+    true_accept = np.asarray(roc["true_accept_rate"], dtype=np.float64)
+    return {
+        "false_accept_rate": ROC_FALSE_ACCEPT_RATES.tolist(),
+        "true_accept_rate": np.interp(ROC_FALSE_ACCEPT_RATES, false_accept, true_accept).tolist(),
+    }
+
+
+def _picture_points(model, images, labels, class_centers, seed):
+    """Raw (not normalised) 2-D embeddings of a per-class subsample, and the centres."""
+    rng = np.random.default_rng(seed)
+    chosen = np.concatenate([
+        rng.permutation(np.flatnonzero(labels == label))[:PICTURE_POINTS_PER_CLASS]
+        for label in np.unique(labels)
+    ])
+    raw = np.asarray(model.backbone.predict(images[chosen], batch_size=256, verbose=0))
+    return {"embeddings": raw.round(4).tolist(), "labels": labels[chosen].tolist(),
+            "class_centers": np.asarray(class_centers).round(5).tolist()}
+
+
+def _dataset_facts(info):
+    facts = {"name": info.name, "source": info.source, "num_classes": info.num_classes,
+             "num_train": info.num_train, "num_validation": info.num_validation,
+             "num_test": info.num_test}
+    for extra in ("unseen_class_names", "fonts"):
+        if getattr(info, extra, None) is not None:
+            facts[extra] = list(getattr(info, extra))
+    return facts
