@@ -50,10 +50,7 @@ def run(spec, verbose=0):
     class_centers = np.asarray(head.class_centers)
     angles = km.metrics.angles_to_class_centers(embeddings, labels, class_centers)
     metrics = km.metrics.closed_set_metrics(labels, probabilities)
-    metrics.update(
-        mean_angle_to_center=float(np.mean(angles)),
-        min_center_angle=float(km.metrics.min_center_angle(class_centers)),
-    )
+    metrics.update(km.metrics.angle_metrics(embeddings, labels, class_centers))
     row = {
         "key": spec.key,
         "spec": spec.as_dict(),
@@ -67,12 +64,17 @@ def run(spec, verbose=0):
     }
     if spec.study == "open-set":
         unseen_embeddings, _ = _embed_and_classify(model, data.unseen_images)
-        open_metrics, roc = km.metrics.open_set_metrics(
+        open_metrics = km.metrics.open_set_metrics(
             unseen_embeddings, data.unseen_labels, num_pairs=VERIFICATION_PAIRS, seed=spec.seed,
             return_roc=True,
         )
+        far, tar = open_metrics.pop("roc_far"), open_metrics.pop("roc_tar")
+        open_metrics.pop("roc_thresholds")
         row["open_set_metrics"] = open_metrics
-        row["roc"] = _roc_at_fixed_rates(roc)
+        row["roc"] = {
+            "false_accept_rate": ROC_FALSE_ACCEPT_RATES.tolist(),
+            "true_accept_rate": np.interp(ROC_FALSE_ACCEPT_RATES, far, tar).tolist(),
+        }
     if spec.study == "embedding-picture":
         row["points"] = _picture_points(model, images, labels, class_centers, spec.seed)
     row.update(
@@ -115,16 +117,6 @@ def _embed_and_classify(model, images):
     raw = np.asarray(raw, dtype=np.float64)
     norms = np.maximum(np.linalg.norm(raw, axis=-1, keepdims=True), 1e-12)
     return raw / norms, probabilities
-
-
-def _roc_at_fixed_rates(roc):
-    """TAR at `ROC_FALSE_ACCEPT_RATES`, interpolated on the full ROC curve."""
-    false_accept = np.asarray(roc["false_accept_rate"], dtype=np.float64)
-    true_accept = np.asarray(roc["true_accept_rate"], dtype=np.float64)
-    return {
-        "false_accept_rate": ROC_FALSE_ACCEPT_RATES.tolist(),
-        "true_accept_rate": np.interp(ROC_FALSE_ACCEPT_RATES, false_accept, true_accept).tolist(),
-    }
 
 
 def _picture_points(model, images, labels, class_centers, seed):
