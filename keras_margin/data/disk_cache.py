@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def load(path):
     try:
         with np.load(path, allow_pickle=False) as stored:
             return {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, EOFError, KeyError):
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
         # A damaged entry (e.g. a disk that filled up) is regenerated, not fatal.
         return None
 
