@@ -195,7 +195,8 @@ def hold_out_classes(source, unseen_classes, name=None):
     """
     num_classes = len(source.class_names)
     unseen = _check_unseen_classes(unseen_classes, num_classes)
-    seen = [label for label in range(num_classes) if label not in set(unseen)]
+    held_out = set(unseen)
+    seen = [label for label in range(num_classes) if label not in held_out]
     seen_label = np.full(num_classes, -1, dtype=np.int64)
     seen_label[seen] = np.arange(len(seen))
     unseen_label = np.full(num_classes, -1, dtype=np.int64)
