@@ -1,7 +1,8 @@
 """Image datasets as `tf.data` pipelines of `(images, labels)` batches, offline.
 
 Loaders: `load` (built-in datasets by name), `from_directory` (a folder of class
-sub-folders) and `from_tfds` (a `tfds` dataset prepared in a local data_dir). They
+sub-folders) and `from_tfds` (a `tfds` dataset prepared in a local data_dir), and
+`load_open_set` (training identities plus unseen ones, for verification). They
 share one splitting convention (fixed test split, seeded stratified validation split,
 `samples_per_class` counting training examples) and one pipeline (`make_pipeline`).
 Nothing here downloads; a missing dataset raises `DatasetNotFoundError`.
@@ -13,6 +14,12 @@ from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.idx import read_idx
 from keras_margin.data.load import available_datasets
 from keras_margin.data.load import load
+from keras_margin.data.open_set import OpenSetData
+from keras_margin.data.open_set import OpenSetInfo
+from keras_margin.data.open_set import assemble_open_set
+from keras_margin.data.open_set import available_open_sets
+from keras_margin.data.open_set import hold_out_classes
+from keras_margin.data.open_set import load_open_set
 from keras_margin.data.pipeline import make_pipeline
 from keras_margin.data.stratified import stratified_indices
 from keras_margin.data.stratified import stratified_split
@@ -21,10 +28,16 @@ from keras_margin.data.tfds_source import from_tfds
 __all__ = [
     "DatasetInfo",
     "DatasetNotFoundError",
+    "OpenSetData",
+    "OpenSetInfo",
+    "assemble_open_set",
+    "available_open_sets",
     "available_datasets",
     "from_directory",
     "from_tfds",
+    "hold_out_classes",
     "load",
+    "load_open_set",
     "make_pipeline",
     "read_idx",
     "stratified_indices",

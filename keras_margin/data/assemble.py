@@ -130,6 +130,7 @@ def assemble(
         source=source.source,
         validation_class_counts=_counts(labels[validation_index], num_classes),
         test_class_counts=_counts(source.test_labels, num_classes),
+        details=dict(source.details),
     )
     return train, validation, test, info
 

@@ -26,6 +26,10 @@ def load(
     - `"fashion-mnist"`: 70,000 Fashion-MNIST images (28x28x1) from the Debian
       package `dataset-fashion-mnist` or the IDX files in `data_dir`. Official
       split: 60,000 training pool, 10,000 test.
+    - `"glyphs"`: 125 characters (classes) rendered in 111 typefaces from Debian font
+      packages (32x32x1), or in the fonts in `data_dir`. Fixed test split by font
+      design: 28 faces (3,188 images); training pool: 83 faces (9,375). Rendered once
+      and cached on disk. For unseen identities see `load_open_set`.
 
     Splitting rules (shared by every loader in `keras_margin.data`):
 
@@ -38,8 +42,8 @@ def load(
       With one seed, smaller requests pick subsets of larger ones.
 
     Args:
-        name: one of `"mnist-5k"`, `"digits"`, `"fashion-mnist"` (case and `_`/`-`
-            are not significant).
+        name: one of `"mnist-5k"`, `"digits"`, `"fashion-mnist"`, `"glyphs"` (case
+            and `_`/`-` are not significant).
         samples_per_class: training examples per class, or None for the whole pool.
         validation_split: fraction of the training pool used for validation, in
             [0, 1). With 0, `validation` is None (`model.fit` accepts that).
@@ -49,7 +53,8 @@ def load(
         augment: optional callable `(images, labels) -> (images, labels)` applied to
             every training batch inside `tf.data`; never to validation or test.
         data_dir: folder holding the dataset files, for datasets read from files
-            (`fashion-mnist`); ignored by datasets shipped inside a package.
+            (`fashion-mnist`; the fonts for `glyphs`); ignored by datasets shipped
+            inside a package.
         with_info: also return a `DatasetInfo`.
 
     Returns:
