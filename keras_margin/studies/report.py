@@ -13,8 +13,8 @@ from keras_margin.studies.findings import metric_value
 from keras_margin.studies.statistics import format_mean
 
 CLOSED_SET_COLUMNS = (
-    ("accuracy", "accuracy"), ("macro_f1", "macro F1"), ("ovr_roc_auc", "ROC AUC"),
-    ("ece", "ECE"), ("mean_angle_to_center", "mean angle to centre (°)"),
+    ("accuracy", "accuracy"), ("macro_f1", "macro F1"), ("roc_auc", "ROC AUC"),
+    ("expected_calibration_error", "ECE"), ("mean_angle_to_center", "mean angle to centre (°)"),
     ("min_center_angle", "min centre angle (°)"),
 )
 OPEN_SET_COLUMNS = (

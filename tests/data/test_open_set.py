@@ -151,14 +151,28 @@ def test_fashion_mnist_open_holds_out_classes_6_to_9(fashion_dir):
     assert serials.min() >= 1000
 
 
+def test_mnist_5k_open_holds_out_digits_6_to_9():
+    data = km.data.load_open_set("mnist-5k-open", samples_per_class=20, seed=0)
+    info = data.info
+    assert info.class_names == [str(digit) for digit in range(6)]
+    assert info.unseen_class_names == ["6", "7", "8", "9"]
+    assert info.train_class_counts == [20] * 6 and info.test_class_counts == [100] * 6
+    assert info.unseen_class_counts == [100] * 4 and data.unseen_images.shape == (400, 28, 28, 1)
+    assert max(collect(data.train)[1]) < 6
+    # The unseen images are the fixed test images of digits 6-9, untouched by training.
+    _, _, mnist_test = km.data.load("mnist-5k", validation_split=0)
+    test_images, test_labels = collect(mnist_test)
+    np.testing.assert_array_equal(data.unseen_images, test_images[test_labels >= 6])
+
+
 def test_names_are_listed_and_normalised(fashion_dir):
-    assert km.data.available_open_sets() == ["fashion-mnist-open", "glyphs"]
+    assert km.data.available_open_sets() == ["fashion-mnist-open", "glyphs", "mnist-5k-open"]
     data = km.data.load_open_set("Fashion_MNIST_open", data_dir=fashion_dir, validation_split=0)
     assert data.validation is None and data.info.num_validation == 0
 
 
 def test_unknown_name_lists_known_names():
-    with pytest.raises(ValueError, match="'faces'.*fashion-mnist-open, glyphs"):
+    with pytest.raises(ValueError, match="'faces'.*fashion-mnist-open, glyphs, mnist-5k-open"):
         km.data.load_open_set("faces")
 
 
