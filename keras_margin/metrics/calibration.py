@@ -103,8 +103,10 @@ class ExpectedCalibrationError(keras.metrics.Metric):
         else:
             labels = ops.reshape(y_true, (-1,))
         labels = ops.cast(labels, "int64")
-        confidences = ops.max(y_pred, axis=-1)
-        correct = ops.cast(ops.equal(ops.argmax(y_pred, axis=-1), labels), "float64")
+        predictions = ops.argmax(y_pred, axis=-1)
+        # Read through the argmax: Keras' `max` refuses an empty batch.
+        confidences = ops.take_along_axis(y_pred, predictions[:, None], axis=-1)[:, 0]
+        correct = ops.cast(ops.equal(predictions, labels), "float64")
         bins = ops.searchsorted(ops.convert_to_tensor(self._edges), confidences, side="left") - 1
         bins = ops.clip(bins, 0, self.num_bins - 1)
         if sample_weight is None:
@@ -112,13 +114,15 @@ class ExpectedCalibrationError(keras.metrics.Metric):
         else:
             weights = ops.reshape(ops.cast(ops.convert_to_tensor(sample_weight), "float64"), (-1,))
             weights = ops.broadcast_to(weights, ops.shape(confidences))
-        bins = ops.cast(bins, "int32")
+        # A (batch, bins) one-hot product rather than segment_sum, whose TensorFlow
+        # form fails on an empty batch.
+        membership = ops.one_hot(ops.cast(bins, "int32"), self.num_bins, dtype="float64")
         for variable, values in (
             (self.bin_weights, weights),
             (self.bin_confidences, weights * confidences),
             (self.bin_correct, weights * correct),
         ):
-            variable.assign_add(ops.segment_sum(values, bins, num_segments=self.num_bins))
+            variable.assign_add(ops.matmul(values[None, :], membership)[0])
 
     def result(self):
         total = ops.sum(self.bin_weights)
