@@ -3,6 +3,7 @@ probabilities, open-set (verification) numbers from embeddings, angular statisti
 
 import numpy as np
 
+from keras_margin.metrics import _checks
 from keras_margin.metrics import angles
 from keras_margin.metrics import calibration
 from keras_margin.metrics import classification
@@ -72,6 +73,8 @@ def open_set_metrics(
         `num_genuine_pairs`, `num_impostor_pairs` (ints). With `return_roc=True` also
         `roc_far`, `roc_tar`, `roc_thresholds` (float64 arrays, see `verification_roc`).
     """
+    embeddings = _checks.finite_matrix(embeddings, "embeddings")
+    _checks.same_length(embeddings, "embeddings", np.asarray(labels), "labels")
     drawn = pairs_module.verification_pairs(labels, num_pairs=num_pairs, seed=seed)
     scores = pairs_module.pair_scores(embeddings, drawn.pairs)
     is_same = drawn.is_same

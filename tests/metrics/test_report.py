@@ -120,7 +120,8 @@ def test_open_set_metrics_custom_far_targets():
 
 
 @pytest.mark.parametrize(
-    "far, key", [(1e-3, "1e-3"), (0.01, "1e-2"), (0.1, "1e-1"), (0.25, "2.5e-1"), (5e-4, "5e-4"), (1.0, "1e0")]
+    "far, key",
+    [(1e-3, "1e-3"), (0.01, "1e-2"), (0.1, "1e-1"), (0.25, "2.5e-1"), (5e-4, "5e-4"), (1.0, "1e0")],
 )
 def test_far_key(far, key):
     assert far_key(far) == key
@@ -138,3 +139,9 @@ def test_angle_metrics_on_hand_built_vectors():
             "mean_center_angle": (60 + 90 + 150) / 3,
         }
     )
+
+
+def test_open_set_metrics_needs_one_label_per_embedding():
+    embeddings, labels = _clustered_embeddings(3)
+    with pytest.raises(ValueError, match="`embeddings` and `labels`"):
+        km.metrics.open_set_metrics(embeddings[:-1], labels, num_pairs=100)
