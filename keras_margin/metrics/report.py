@@ -21,8 +21,9 @@ def closed_set_metrics(labels, probabilities, num_bins=15):
 
     Returns:
         A dict of floats: `accuracy`, `macro_precision`, `macro_recall`, `macro_f1`
-        (over all `num_classes` columns, see `macro_precision_recall_f1`),
-        `ovr_roc_auc` (over the classes present in `labels`) and `ece`.
+        (over all `num_classes` columns, see `macro_precision_recall_f1`), `roc_auc`
+        (one-vs-rest, macro over the classes present in `labels`) and
+        `expected_calibration_error`.
     """
     # First, so that malformed inputs are reported against `labels` / `probabilities`.
     accuracy = classification.accuracy(labels, probabilities)
@@ -35,8 +36,10 @@ def closed_set_metrics(labels, probabilities, num_bins=15):
         "macro_precision": macro.precision,
         "macro_recall": macro.recall,
         "macro_f1": macro.f1,
-        "ovr_roc_auc": classification.one_vs_rest_roc_auc(labels, probabilities),
-        "ece": calibration.expected_calibration_error(labels, probabilities, num_bins=num_bins),
+        "roc_auc": classification.one_vs_rest_roc_auc(labels, probabilities),
+        "expected_calibration_error": calibration.expected_calibration_error(
+            labels, probabilities, num_bins=num_bins
+        ),
     }
 
 
@@ -63,15 +66,19 @@ def open_set_metrics(
         seed: seed of the pair sampling.
         far_targets: FAR values for the `tar_at_far_*` keys.
         num_folds: folds of the verification accuracy.
-        return_roc: also return the ROC arrays, for plotting.
+        return_roc: also return the ROC curve, for plotting.
 
     Returns:
-        A dict with, for each FAR target t, `tar_at_far_<t>` (keys `tar_at_far_1e-3`,
-        `tar_at_far_1e-2`, `tar_at_far_1e-1` for the defaults; NaN, with a
-        `FarResolutionWarning`, when there are too few impostor pairs for t), and
-        `eer`, `roc_auc`, `verification_accuracy`, `verification_accuracy_std` (floats),
-        `num_genuine_pairs`, `num_impostor_pairs` (ints). With `return_roc=True` also
-        `roc_far`, `roc_tar`, `roc_thresholds` (float64 arrays, see `verification_roc`).
+        A dict of plain numbers (ready for JSON): for each FAR target t,
+        `tar_at_far_<t>` (keys `tar_at_far_1e-3`, `tar_at_far_1e-2`, `tar_at_far_1e-1`
+        for the defaults; NaN, with a `FarResolutionWarning`, when there are too few
+        impostor pairs for t); `eer`, `roc_auc`, `verification_accuracy`,
+        `verification_accuracy_std` (floats); `num_genuine_pairs`, `num_impostor_pairs`
+        (ints).
+
+        With `return_roc=True`, a pair `(metrics, roc)` instead, where `roc` is a dict
+        of float64 arrays `false_accept_rate`, `true_accept_rate` and `thresholds` (the
+        full curve of `verification_roc`: FAR repeats along vertical steps).
     """
     embeddings = _checks.finite_matrix(embeddings, "embeddings")
     _checks.same_length(embeddings, "embeddings", np.asarray(labels), "labels")
@@ -90,10 +97,15 @@ def open_set_metrics(
         num_genuine_pairs=int(is_same.sum()),
         num_impostor_pairs=int((~is_same).sum()),
     )
-    if return_roc:
-        roc = verification.verification_roc(scores, is_same)
-        result.update(roc_far=roc.far, roc_tar=roc.tar, roc_thresholds=roc.thresholds)
-    return result
+    if not return_roc:
+        return result
+    # Kept out of the metrics dict, which callers store as JSON.
+    roc = verification.verification_roc(scores, is_same)
+    return result, {
+        "false_accept_rate": roc.far,
+        "true_accept_rate": roc.tar,
+        "thresholds": roc.thresholds,
+    }
 
 
 def angle_metrics(embeddings, labels, class_centers):

@@ -1,3 +1,4 @@
+import json
 import warnings
 
 import numpy as np
@@ -44,8 +45,10 @@ def test_closed_set_metrics_agree_with_sklearn():
         "macro_precision": precision,
         "macro_recall": recall,
         "macro_f1": f1,
-        "ovr_roc_auc": sk.roc_auc_score(labels, probabilities, multi_class="ovr"),
-        "ece": km.metrics.expected_calibration_error(labels, probabilities.astype(np.float32)),
+        "roc_auc": sk.roc_auc_score(labels, probabilities, multi_class="ovr"),
+        "expected_calibration_error": km.metrics.expected_calibration_error(
+            labels, probabilities.astype(np.float32)
+        ),
     }
     assert result.keys() == expected.keys()
     for key, value in expected.items():
@@ -71,7 +74,9 @@ def test_open_set_metrics_on_separable_identities():
 
 def test_open_set_metrics_equal_the_separate_functions():
     embeddings, labels = _clustered_embeddings(1, spread=1.5)
-    result = km.metrics.open_set_metrics(embeddings, labels, num_pairs=2000, seed=4, return_roc=True)
+    result, roc_arrays = km.metrics.open_set_metrics(
+        embeddings, labels, num_pairs=2000, seed=4, return_roc=True
+    )
     pairs, is_same = km.metrics.verification_pairs(labels, num_pairs=2000, seed=4)
     scores = km.metrics.pair_scores(embeddings, pairs)
     tars = km.metrics.tar_at_far(scores, is_same)
@@ -82,13 +87,22 @@ def test_open_set_metrics_equal_the_separate_functions():
     assert result["roc_auc"] == km.metrics.verification_roc_auc(scores, is_same)
     assert result["verification_accuracy"] == k_fold.mean
     assert result["verification_accuracy_std"] == k_fold.std
-    np.testing.assert_array_equal(result["roc_far"], roc.far)
-    np.testing.assert_array_equal(result["roc_tar"], roc.tar)
-    np.testing.assert_array_equal(result["roc_thresholds"], roc.thresholds)
-    assert set(result) == OPEN_SET_KEYS | {"roc_far", "roc_tar", "roc_thresholds"}
+    np.testing.assert_array_equal(roc_arrays["false_accept_rate"], roc.far)
+    np.testing.assert_array_equal(roc_arrays["true_accept_rate"], roc.tar)
+    np.testing.assert_array_equal(roc_arrays["thresholds"], roc.thresholds)
+    assert set(roc_arrays) == {"false_accept_rate", "true_accept_rate", "thresholds"}
+    assert set(result) == OPEN_SET_KEYS
+    assert result == km.metrics.open_set_metrics(embeddings, labels, num_pairs=2000, seed=4)
     # Overlapping identities: nothing here is at a trivial extreme.
     assert 0.02 < result["eer"] < 0.4 and 0.6 < result["verification_accuracy"] < 0.98
     assert result["tar_at_far_1e-3"] < result["tar_at_far_1e-2"] < result["tar_at_far_1e-1"]
+
+
+def test_open_set_metrics_are_plain_json_numbers():
+    embeddings, labels = _clustered_embeddings(2, spread=1.5)
+    result = km.metrics.open_set_metrics(embeddings, labels, num_pairs=1500)
+    assert json.loads(json.dumps(result)) == result
+    assert all(type(value) in (int, float) for value in result.values())
 
 
 def test_open_set_metrics_is_deterministic_given_the_seed():
