@@ -34,7 +34,8 @@ def add_arguments(parser):
     parser.add_argument("--augment", help="comma-separated augmentation policies, e.g. none,standard")
     parser.add_argument("--samples-per-class", help="comma-separated training sizes, e.g. 10,100")
     parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2")
-    parser.add_argument("--epochs", type=int, help="training epochs of every run")
+    parser.add_argument("--steps", type=int, help="optimizer steps of every run (the same for every "
+                        "training-set size)")
     parser.add_argument("--pictures", help="comma-separated heads for the 2-D embedding picture; "
                         "'none' switches it off")
     parser.add_argument("--output", help="output folder (default: runs/compare-PRESET)")
@@ -85,10 +86,10 @@ def _preset(args, presets):
         overrides["samples_per_class"] = _integers(args.samples_per_class, "samples-per-class", 1)
     if args.seeds is not None:
         overrides["seeds"] = _integers(args.seeds, "seeds", 0)
-    if args.epochs is not None:
-        if args.epochs < 1:
-            raise ValueError(f"--epochs must be >= 1; received {args.epochs}")
-        overrides["epochs"] = args.epochs
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps must be >= 1; received {args.steps}")
+        overrides["steps"] = args.steps
     return dataclasses.replace(presets[args.preset], **overrides)
 
 

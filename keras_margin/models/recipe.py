@@ -14,6 +14,7 @@ def fit_small_cnn(
     embedding_dim=64,
     epochs=15,
     learning_rate=2e-3,
+    steps_per_epoch=None,
     verbose=0,
     callbacks=None,
 ):
@@ -30,6 +31,9 @@ def fit_small_cnn(
         input_shape: `(height, width, channels)` of the images.
         embedding_dim: size of the embedding the head receives.
         epochs: training epochs.
+        steps_per_epoch: optimizer steps per epoch. None means one pass over `train`;
+            a number makes `train` repeat, so that an epoch is a fixed budget of steps
+            (and validation runs every `steps_per_epoch` steps) whatever the data size.
         learning_rate: initial Adam learning rate.
         verbose: Keras progress (0 silent, 1 bar, 2 a line per epoch).
         callbacks: optional Keras callbacks.
@@ -46,11 +50,13 @@ def fit_small_cnn(
     """
     backbone = small_cnn(embedding_dim=embedding_dim, input_shape=input_shape)
     model = MarginModel(backbone, head)
-    steps = epochs * max(int(train.cardinality()), 1)
+    if steps_per_epoch is not None:
+        train = train.repeat()
+    steps = epochs * (steps_per_epoch or max(int(train.cardinality()), 1))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["accuracy"])
     model.build((None, *input_shape))
     # shuffle=False: the pipelines of keras_margin.data reshuffle every epoch themselves.
     history = model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,
-                        shuffle=False, callbacks=callbacks)
+                        steps_per_epoch=steps_per_epoch, shuffle=False, callbacks=callbacks)
     return model, history

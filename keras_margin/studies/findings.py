@@ -13,7 +13,7 @@ import math
 
 from keras_margin.studies.statistics import mean_and_half_width
 
-CONFIG_FIELDS = ("study", "dataset", "head", "augment", "samples_per_class", "epochs",
+CONFIG_FIELDS = ("study", "dataset", "head", "augment", "samples_per_class", "steps",
                  "embedding_dim", "batch_size", "learning_rate")
 
 

@@ -63,7 +63,8 @@ def accuracy_against_samples(rows, path):
 
 
 def learning_curves(rows, path):
-    """Validation accuracy per epoch (mean over seeds) at the largest training size."""
+    """Validation accuracy at each tenth of training (mean over seeds) at the largest
+    training size."""
     groups = by_config(rows, "closed-set")
     if not groups:
         return None
@@ -82,7 +83,7 @@ def learning_curves(rows, path):
                 length = min(len(curve) for curve in curves)
                 mean = np.mean([curve[:length] for curve in curves], axis=0)
                 axis.plot(np.arange(1, length + 1), mean, marker=".", label=config[2])
-        axis.set_xlabel("epoch")
+        axis.set_xlabel("training progress (tenths of the step budget)")
         axis.set_title(f"augment = {augment}, {largest} per class")
         axis.grid(alpha=0.3)
     axes[0][0].set_ylabel("validation accuracy")

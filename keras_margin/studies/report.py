@@ -85,7 +85,7 @@ def _grid_summary(specs):
 
     return (f"datasets {values('dataset')}; heads {values('head')}; augmentation {values('augment')}; "
             f"samples per class {values('samples_per_class')}; seeds {values('seed')}; "
-            f"epochs {values('epochs')}; embedding size {values('embedding_dim')}.")
+            f"training steps {values('steps')} (batch {values('batch_size')}); embedding size {values('embedding_dim')}.")
 
 
 def _findings(document, rows):
@@ -126,14 +126,17 @@ def _findings(document, rows):
             + (f", single seed (no verdict) in {counts['single seed, no interval']}"
                if counts["single seed, no interval"] else "") + "."
         )
-        helped = [c for c in comparisons if c.verdict == "better"]
-        not_helped = [c for c in comparisons if c.verdict != "better"]
-        if helped:
-            document.paragraph("Helped:")
-            document.bullets(findings.describe(c) for c in helped)
-        if not_helped:
-            document.paragraph("Did **not** help (worse, no clear difference, or undecided):")
-            document.bullets(findings.describe(c) for c in not_helped)
+        groups = (
+            ("Helped:", ("better",)),
+            ("Did **not** help (worse, or no clear difference):", ("worse", "no clear difference")),
+            ("Undecided (one seed, so no interval; read the sign with care):",
+             ("single seed, no interval",)),
+        )
+        for heading, verdicts in groups:
+            chosen = [c for c in comparisons if c.verdict in verdicts]
+            if chosen:
+                document.paragraph(heading)
+                document.bullets(findings.describe(c) for c in chosen)
 
 
 def _closed_set(document, rows, figures):
@@ -171,7 +174,7 @@ def _closed_set(document, rows, figures):
                    + ["training s"], detail)
     figure = plots.learning_curves(rows, os.path.join(figures, "learning_curves.png"))
     if figure:
-        document.figure(figure, "Learning curves: validation accuracy per epoch, mean over seeds.")
+        document.figure(figure, "Learning curves: validation accuracy at each tenth of training, mean over seeds.")
     figure = plots.angle_histograms(rows, os.path.join(figures, "angle_histograms.png"))
     if figure:
         document.figure(figure, "Angle between each test embedding and its class centre, per head "
@@ -234,7 +237,7 @@ def _data(document, rows):
 
 
 def _write_csv(rows, path):
-    spec_fields = ["study", "dataset", "head", "augment", "samples_per_class", "seed", "epochs",
+    spec_fields = ["study", "dataset", "head", "augment", "samples_per_class", "seed", "steps",
                    "embedding_dim", "batch_size", "learning_rate"]
     closed = sorted({name for row in rows for name in row.get("metrics", {})})
     opened = sorted({name for row in rows for name in row.get("open_set_metrics", {})})

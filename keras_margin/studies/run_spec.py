@@ -23,7 +23,9 @@ class RunSpec:
         augment: an augmentation policy name of `keras_margin.augment.image`.
         samples_per_class: training examples per class, or None for the whole pool.
         seed: seed of the data split, the subsample, the augmentation and the weights.
-        epochs: training epochs.
+        steps: optimizer steps. Every run of a grid gets the same number, whatever
+            its training-set size: with a fixed number of epochs instead, the smallest
+            sets would get a handful of steps and never leave chance accuracy.
         embedding_dim: size of the embedding.
         batch_size: examples per batch.
         learning_rate: initial Adam learning rate (cosine-decayed to 0).
@@ -35,7 +37,7 @@ class RunSpec:
     augment: str
     samples_per_class: object
     seed: int
-    epochs: int
+    steps: int
     embedding_dim: int = 64
     batch_size: int = 64
     learning_rate: float = 2e-3

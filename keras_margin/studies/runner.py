@@ -1,5 +1,6 @@
 """`run`: trains and evaluates one `RunSpec`, returning the row for `results.jsonl`."""
 
+import math
 import time
 
 import numpy as np
@@ -12,6 +13,8 @@ ROC_FALSE_ACCEPT_RATES = np.logspace(-4, 0, 81)
 PICTURE_POINTS_PER_CLASS = 150
 # Genuine and impostor pairs each, for the open-set metrics.
 VERIFICATION_PAIRS = 3000
+# Validation points of the learning curves: the step budget is cut into this many epochs.
+CURVE_POINTS = 10
 
 
 def run(spec, verbose=0):
@@ -39,9 +42,11 @@ def run(spec, verbose=0):
     if spec.augment != "none":
         train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     head = km.heads.get(spec.head)(data.info.num_classes)
+    epochs = min(CURVE_POINTS, spec.steps)
     model, history = km.models.fit_small_cnn(
         train, data.validation, head, data.info.input_shape, embedding_dim=spec.embedding_dim,
-        epochs=spec.epochs, learning_rate=spec.learning_rate, verbose=verbose,
+        epochs=epochs, steps_per_epoch=math.ceil(spec.steps / epochs),
+        learning_rate=spec.learning_rate, verbose=verbose,
     )
     train_seconds = time.perf_counter() - started
 
@@ -111,12 +116,21 @@ def _embed_and_classify(model, images):
     """L2-normalised embeddings and softmax probabilities from one backbone pass."""
     from keras import ops
 
-    raw = model.backbone.predict(images, batch_size=256, verbose=0)
+    raw = _backbone_outputs(model, images)
     logits = model.head(ops.convert_to_tensor(raw), training=False)
     probabilities = np.asarray(ops.softmax(ops.cast(logits, "float32"), axis=-1), dtype=np.float64)
     raw = np.asarray(raw, dtype=np.float64)
     norms = np.maximum(np.linalg.norm(raw, axis=-1, keepdims=True), 1e-12)
     return raw / norms, probabilities
+
+
+def _backbone_outputs(model, images, batch_size=256):
+    # Direct calls, not `predict`: `predict` traces a new function for every model of a
+    # study, and TensorFlow then warns about retracing.
+    return np.concatenate([
+        np.asarray(model.backbone(images[start:start + batch_size], training=False))
+        for start in range(0, len(images), batch_size)
+    ])
 
 
 def _picture_points(model, images, labels, class_centers, seed):
@@ -126,7 +140,7 @@ def _picture_points(model, images, labels, class_centers, seed):
         rng.permutation(np.flatnonzero(labels == label))[:PICTURE_POINTS_PER_CLASS]
         for label in np.unique(labels)
     ])
-    raw = np.asarray(model.backbone.predict(images[chosen], batch_size=256, verbose=0))
+    raw = _backbone_outputs(model, images[chosen])
     return {"embeddings": raw.round(4).tolist(), "labels": labels[chosen].tolist(),
             "class_centers": np.asarray(class_centers).round(5).tolist()}
 

@@ -8,7 +8,7 @@ from keras_margin.studies import write_report
 from fake_rows import fake_run
 
 GRID = Preset(heads=("softmax", "arcface"), augments=("none", "standard"), samples_per_class=(5, 20),
-              seeds=(0, 1, 2), epochs=3, open_set_datasets=("digits-open",), picture_heads=("arcface",))
+              seeds=(0, 1, 2), steps=3, open_set_datasets=("digits-open",), picture_heads=("arcface",))
 
 
 def test_report_files_tables_and_figures(tmp_path):
@@ -45,3 +45,4 @@ def test_single_seed_gives_no_verdict(tmp_path):
     write_report([fake_run(spec) for spec in specs], tmp_path)
     markdown = (tmp_path / "report.md").read_text()
     assert "single seed, no interval" in markdown and "— better" not in markdown
+    assert "Undecided (one seed" in markdown and "Did **not** help" not in markdown

@@ -21,7 +21,7 @@ def test_unknown_study_is_refused():
         RunSpec("half-open", "digits", "arcface", "none", 5, 0, 2)
 
 
-@pytest.mark.parametrize("name, closed, opened, pictures", [("quick", 12, 6, 2), ("default", 90, 30, 4)])
+@pytest.mark.parametrize("name, closed, opened, pictures", [("quick", 12, 6, 2), ("default", 72, 24, 4)])
 def test_preset_grids_have_the_documented_size(name, closed, opened, pictures):
     specs = PRESETS[name].specs()
     count = {study: sum(spec.study == study for spec in specs)

@@ -10,7 +10,7 @@ from keras_margin.studies import run_study
 from fake_rows import fake_run
 
 TINY = Preset(heads=("softmax", "arcface"), augments=("none",), samples_per_class=(5,), seeds=(0, 1),
-              epochs=2, open_set_datasets=(), picture_heads=())
+              steps=2, open_set_datasets=(), picture_heads=())
 
 
 def test_every_run_is_recorded_once_with_progress(tmp_path):
