@@ -32,8 +32,9 @@ class ElasticFace(CosineMarginHead):
     is the same matching only for some batches. With a label matrix, a row's target
     cosine is its label-mass-weighted mean cosine.
 
-    Draws come from a `keras.random.SeedGenerator` (`seed`), whose state is a
-    variable of the layer, so a given seed gives the same sequence of margins.
+    Draws come from a `keras.random.SeedGenerator` (`seed`), so a given seed gives the
+    same sequence of margins. As for Keras' own random layers, its position in the
+    sequence is not saved: a reloaded head starts the sequence of its seed again.
 
     Args:
         num_classes: number of classes, at least 2.
