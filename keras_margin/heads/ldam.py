@@ -1,7 +1,5 @@
 """LDAM: label-distribution-aware margins, larger for rarer classes."""
 
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
@@ -46,7 +44,7 @@ class LDAM(CosineMarginHead):
     """
 
     def __init__(self, class_counts, scale=30.0, max_margin=0.5, **kwargs):
-        self.class_counts = _class_counts(class_counts)
+        self.class_counts = validation.class_counts(class_counts, "class_counts")
         super().__init__(len(self.class_counts), scale=scale, **kwargs)
         self.max_margin = validation.number_in_range(max_margin, "max_margin", 0.0, 2.0, high_open=True)
         quartic_roots = np.asarray(self.class_counts, np.float64) ** -0.25
@@ -63,24 +61,3 @@ class LDAM(CosineMarginHead):
         config.update(class_counts=list(self.class_counts), max_margin=self.max_margin)
         return config
 
-
-def _class_counts(class_counts):
-    message = (
-        "`class_counts` must be a sequence of at least 2 positive integers (samples per "
-        f"class); received {class_counts!r}."
-    )
-    try:
-        values = list(class_counts)
-    except TypeError:
-        raise ValueError(message) from None
-    if len(values) < 2:
-        raise ValueError(message)
-    for value in values:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not float(value).is_integer()
-            or value < 1
-        ):
-            raise ValueError(message)
-    return tuple(int(value) for value in values)
