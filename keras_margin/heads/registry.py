@@ -1,16 +1,25 @@
 """Head lookup by command-line name: the class name in lower case without punctuation."""
 
+from keras_margin.heads.adaface import AdaFace
 from keras_margin.heads.arcface import ArcFace
 from keras_margin.heads.combined_margin import CombinedMargin
 from keras_margin.heads.cosface import CosFace
+from keras_margin.heads.curricularface import CurricularFace
+from keras_margin.heads.elasticface import ElasticFace
 from keras_margin.heads.large_margin_softmax import LargeMarginSoftmax
+from keras_margin.heads.ldam import LDAM
+from keras_margin.heads.magface import MagFace
 from keras_margin.heads.normface import NormFace
 from keras_margin.heads.softmax import Softmax
 from keras_margin.heads.sphereface import SphereFace
+from keras_margin.heads.sub_center_arcface import SubCenterArcFace
 
 _HEADS = {
     cls.__name__.lower(): cls
-    for cls in (Softmax, NormFace, LargeMarginSoftmax, SphereFace, CosFace, ArcFace, CombinedMargin)
+    for cls in (
+        Softmax, NormFace, LargeMarginSoftmax, SphereFace, CosFace, ArcFace, CombinedMargin,
+        SubCenterArcFace, AdaFace, MagFace, CurricularFace, ElasticFace, LDAM,
+    )
 }
 _ALIASES = {"lsoftmax": "largemarginsoftmax", "asoftmax": "sphereface", "amsoftmax": "cosface"}
 
