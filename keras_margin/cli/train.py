@@ -93,7 +93,7 @@ def run(args, usage_error):
         augment = km.augment.image.policy(policy_name, num_classes=info.num_classes, seed=args.seed)
         if policy_name != "none":
             train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-        head = head_class(info.num_classes, **head_kwargs)
+        head = km.heads.create(args.head, info.num_classes, info.train_class_counts, **head_kwargs)
     except (ValueError, FileNotFoundError, km.data.DatasetNotFoundError) as error:
         raise usage_error(_one_line(error)) from None
 

@@ -21,7 +21,7 @@ from keras_margin.heads.normface import NormFace
 from keras_margin.heads.softmax import Softmax
 from keras_margin.heads.sphereface import SphereFace
 from keras_margin.heads.sub_center_arcface import SubCenterArcFace
-from keras_margin.heads.registry import get, names
+from keras_margin.heads.registry import create, get, names
 
 __all__ = [
     "AdaFace",
@@ -41,6 +41,7 @@ __all__ = [
     "Softmax",
     "SphereFace",
     "SubCenterArcFace",
+    "create",
     "get",
     "names",
 ]

@@ -29,6 +29,27 @@ def names():
     return list(_HEADS)
 
 
+def create(name, num_classes, class_counts=None, **kwargs):
+    """Builds the head called `name` for a dataset: `LDAM` from `class_counts`, every
+    other head from `num_classes`.
+
+    Args:
+        name: a name `get` accepts.
+        num_classes: number of classes.
+        class_counts: training examples per class (e.g. `DatasetInfo.train_class_counts`);
+            needed by heads whose margins depend on class frequency.
+        **kwargs: the head's own arguments (`scale`, `margin`, ...).
+    """
+    head_class = get(name)
+    if head_class is LDAM:
+        if class_counts is None:
+            raise ValueError("The ldam head needs `class_counts` (training examples per class).")
+        if len(class_counts) != num_classes:
+            raise ValueError(f"`class_counts` has {len(class_counts)} entries for {num_classes} classes.")
+        return LDAM(class_counts, **kwargs)
+    return head_class(num_classes, **kwargs)
+
+
 def get(name):
     """Returns the head class called `name` (`"arcface"`, `"lsoftmax"`, ...).
 

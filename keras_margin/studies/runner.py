@@ -41,7 +41,7 @@ def run(spec, verbose=0):
     train = data.train
     if spec.augment != "none":
         train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-    head = km.heads.get(spec.head)(data.info.num_classes)
+    head = km.heads.create(spec.head, data.info.num_classes, data.info.train_class_counts)
     epochs = min(CURVE_POINTS, spec.steps)
     model, history = km.models.fit_small_cnn(
         train, data.validation, head, data.info.input_shape, embedding_dim=spec.embedding_dim,

@@ -35,7 +35,9 @@ def test_train_writes_export_model_and_summary(tmp_path, capsys):
     assert not [p for p in os.listdir(output) if ".tmp" in p]
 
 
-@pytest.mark.parametrize("head", ["sphereface", "lsoftmax", "combinedmargin", "softmax", "normface"])
+@pytest.mark.parametrize("head", ["sphereface", "lsoftmax", "combinedmargin", "softmax", "normface",
+                                  "subcenterarcface", "adaface", "magface", "curricularface",
+                                  "elasticface", "ldam"])
 def test_every_head_trains_from_the_command_line(tmp_path, head):
     assert main(["train", *FAST, "--head", head, "--augment", "none", "--output", str(tmp_path)]) == 0
 
