@@ -77,8 +77,12 @@ def _preset(args, presets):
     overrides = {}
     if args.dataset:
         overrides["closed_set_dataset"] = args.dataset
-    for flag, field in (("open_set", "open_set_datasets"), ("heads", "heads"),
-                        ("augment", "augments"), ("pictures", "picture_heads")):
+    for flag, field in (("heads", "heads"), ("augment", "augments")):
+        if getattr(args, flag) is not None:
+            overrides[field] = _names(getattr(args, flag), flag)
+    # Studies that a preset may leave out: "none" switches them off ("none" is also an
+    # augmentation policy, so --augment takes it literally).
+    for flag, field in (("open_set", "open_set_datasets"), ("pictures", "picture_heads")):
         value = getattr(args, flag)
         if value is not None:
             overrides[field] = () if value.strip() == "none" else _names(value, flag)

@@ -54,6 +54,9 @@ def accuracy_against_samples(rows, path):
                 errors = [0.0 if np.isnan(half) else half for _, (_, half) in points]
                 axis.errorbar(sizes, means, yerr=errors, marker="o", capsize=3, label=head)
         axis.set_xscale("log")
+        sizes = sorted({config[4] for config in groups if config[4] is not None})
+        axis.set_xticks(sizes, [str(size) for size in sizes])
+        axis.minorticks_off()
         axis.set_xlabel("training samples per class")
         axis.set_title(f"augment = {augment}")
         axis.grid(alpha=0.3)
