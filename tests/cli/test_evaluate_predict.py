@@ -22,7 +22,7 @@ def trained(tmp_path_factory):
 def test_evaluate_prints_and_writes_the_metrics(trained, tmp_path, capsys):
     capsys.readouterr()
     destination = tmp_path / "metrics.json"
-    assert main(["evaluate", str(trained), "--dataset", "digits", "--pairs", "200",
+    assert main(["evaluate", str(trained), "--dataset", "digits", "--pairs", "1000",
                  "--output", str(destination)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads(destination.read_text())

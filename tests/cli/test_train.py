@@ -81,7 +81,8 @@ def test_console_script_is_quiet_and_exits_2_without_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "keras-margin: error: Unknown head 'nope'; choose one of: softmax, normface, largemarginsoftmax, "
-        "sphereface, cosface, arcface, combinedmargin."]
+        "sphereface, cosface, arcface, combinedmargin, subcenterarcface, adaface, magface, "
+        "curricularface, elasticface, ldam."]
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
