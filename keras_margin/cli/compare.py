@@ -30,6 +30,11 @@ def add_arguments(parser):
                         "glyphs (default: the preset's, mnist-5k)")
     parser.add_argument("--open-set", help="comma-separated open-set datasets, e.g. mnist-5k-open, "
                         "fashion-mnist-open, glyphs; 'none' switches the study off")
+    parser.add_argument("--studies", help="comma-separated studies to run: closed-set, open-set, "
+                        "embedding-picture (default: all three)")
+    parser.add_argument("--open-set-samples-per-class",
+                        help="training images per seen identity in the open-set study, or 'all' "
+                        "(default: 100)")
     parser.add_argument("--heads", help="comma-separated head names, e.g. softmax,arcface")
     parser.add_argument("--augment", help="comma-separated augmentation policies, e.g. none,standard")
     parser.add_argument("--samples-per-class", help="comma-separated training sizes, e.g. 10,100")
@@ -72,6 +77,8 @@ def run(args, usage_error):
 
 
 def _preset(args, presets):
+    from keras_margin import studies
+
     if args.preset not in presets:
         raise ValueError(f"unknown --preset {args.preset!r}; choose one of: {', '.join(presets)}")
     overrides = {}
@@ -86,6 +93,16 @@ def _preset(args, presets):
         value = getattr(args, flag)
         if value is not None:
             overrides[field] = () if value.strip() == "none" else _names(value, flag)
+    if args.studies is not None:
+        overrides["studies"] = _names(args.studies, "studies")
+        unknown = sorted(set(overrides["studies"]) - set(studies.STUDIES))
+        if unknown:
+            raise ValueError(f"unknown --studies {', '.join(unknown)}; choose from: "
+                             f"{', '.join(studies.STUDIES)}")
+    if args.open_set_samples_per_class is not None:
+        value = args.open_set_samples_per_class
+        overrides["open_set_samples_per_class"] = (
+            None if value == "all" else _integers(value, "open-set-samples-per-class", 1)[0])
     if args.samples_per_class is not None:
         overrides["samples_per_class"] = _integers(args.samples_per_class, "samples-per-class", 1)
     if args.seeds is not None:

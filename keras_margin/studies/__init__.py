@@ -11,8 +11,9 @@ from keras_margin.studies.presets import Preset
 from keras_margin.studies.presets import grid
 from keras_margin.studies.report import write_report
 from keras_margin.studies.results_file import ResultsFile
+from keras_margin.studies.run_spec import STUDIES
 from keras_margin.studies.run_spec import RunSpec
 from keras_margin.studies.study import RESULTS_FILE_NAME
 from keras_margin.studies.study import run_study
 
-__all__ = ["PRESETS", "Preset", "RESULTS_FILE_NAME", "ResultsFile", "RunSpec", "grid", "run_study", "write_report"]
+__all__ = ["PRESETS", "Preset", "RESULTS_FILE_NAME", "STUDIES", "ResultsFile", "RunSpec", "grid", "run_study", "write_report"]

@@ -3,6 +3,7 @@
 import dataclasses
 import itertools
 
+from keras_margin.studies.run_spec import STUDIES
 from keras_margin.studies.run_spec import RunSpec
 
 
@@ -16,7 +17,7 @@ class Preset:
     - embedding picture: `picture_heads` with `embedding_dim=2` on the closed-set
       dataset, no augmentation, seed 0.
 
-    An empty tuple switches a study off.
+    An empty tuple switches a study off, and so does leaving it out of `studies`.
     """
 
     heads: tuple
@@ -26,8 +27,9 @@ class Preset:
     steps: int
     closed_set_dataset: str = "mnist-5k"
     open_set_datasets: tuple = ("mnist-5k-open",)
-    open_set_samples_per_class: int = 100
+    open_set_samples_per_class: object = 100
     picture_heads: tuple = ("softmax", "arcface")
+    studies: tuple = STUDIES
 
     def specs(self):
         """The `RunSpec`s of the grid, in the order they run."""
@@ -37,7 +39,8 @@ class Preset:
                       [self.open_set_samples_per_class], self.seeds, self.steps)
         picture = grid("embedding-picture", [self.closed_set_dataset], self.picture_heads, ["none"],
                        [100], [0], self.steps, embedding_dim=2)
-        return closed + opened + picture
+        chosen = {"closed-set": closed, "open-set": opened, "embedding-picture": picture}
+        return [spec for study in STUDIES if study in self.studies for spec in chosen[study]]
 
 
 def grid(study, datasets, heads, augments, samples_per_class, seeds, steps, **fields):

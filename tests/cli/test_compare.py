@@ -51,6 +51,8 @@ def test_tiny_grid_trains_reports_and_resumes(tmp_path, capsys):
     (["--steps", "0"], "--steps must be >= 1"),
     (["--samples-per-class", "5,x"], "--samples-per-class"),
     (["--report-only"], "no results"),
+    (["--studies", "open-set,bogus"], "unknown --studies bogus"),
+    (["--open-set-samples-per-class", "0"], "--open-set-samples-per-class values must be >= 1"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, arguments, message):
     status = main(["compare", "--output", str(tmp_path / "out"), *arguments])

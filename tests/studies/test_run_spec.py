@@ -28,3 +28,12 @@ def test_preset_grids_have_the_documented_size(name, closed, opened, pictures):
              for study in ("closed-set", "open-set", "embedding-picture")}
     assert count == {"closed-set": closed, "open-set": opened, "embedding-picture": pictures}
     assert len({spec.key for spec in specs}) == len(specs)
+
+
+def test_a_preset_runs_only_the_chosen_studies():
+    import dataclasses
+
+    preset = dataclasses.replace(PRESETS["quick"], studies=("open-set",), open_set_samples_per_class=None)
+    specs = preset.specs()
+    assert {spec.study for spec in specs} == {"open-set"} and len(specs) == 6
+    assert {spec.samples_per_class for spec in specs} == {None}
