@@ -26,6 +26,22 @@ def _save(figure, path):
     return path
 
 
+def _panel_per_augment(groups, ylabel):
+    """A figure with one panel per augmentation policy of `groups`, sharing the y axis."""
+    augments = _sorted({config[3] for config in groups})
+    figure, axes = _pyplot().subplots(1, len(augments), figsize=(5 * len(augments), 4), sharey=True,
+                                      squeeze=False)
+    axes[0][0].set_ylabel(ylabel)
+    return figure, list(zip(axes[0], augments))
+
+
+def _finish_panels(figure, panels, path):
+    for axis, _ in panels:
+        axis.grid(alpha=0.3)
+    panels[-1][0].legend()
+    return _save(figure, path)
+
+
 def _sorted(values):
     return sorted(values, key=lambda value: (value is None, str(value)))
 
@@ -36,12 +52,10 @@ def accuracy_against_samples(rows, path):
     groups = by_config(rows, "closed-set")
     if not groups:
         return None
-    augments = _sorted({config[3] for config in groups})
     heads = _sorted({config[2] for config in groups})
-    pyplot = _pyplot()
-    figure, axes = pyplot.subplots(1, len(augments), figsize=(5 * len(augments), 4), sharey=True,
-                                   squeeze=False)
-    for axis, augment in zip(axes[0], augments):
+    sizes = sorted({config[4] for config in groups if config[4] is not None})
+    figure, panels = _panel_per_augment(groups, "test accuracy")
+    for axis, augment in panels:
         for head in heads:
             points = sorted(
                 (config[4], mean_and_half_width([metric_value(r, "accuracy") for r in runs.values()]))
@@ -49,20 +63,15 @@ def accuracy_against_samples(rows, path):
                 and config[4] is not None
             )
             if points:
-                sizes = [size for size, _ in points]
                 means = [mean for _, (mean, _) in points]
                 errors = [0.0 if np.isnan(half) else half for _, (_, half) in points]
-                axis.errorbar(sizes, means, yerr=errors, marker="o", capsize=3, label=head)
+                axis.errorbar([size for size, _ in points], means, yerr=errors, marker="o", capsize=3, label=head)
         axis.set_xscale("log")
-        sizes = sorted({config[4] for config in groups if config[4] is not None})
         axis.set_xticks(sizes, [str(size) for size in sizes])
         axis.minorticks_off()
         axis.set_xlabel("training samples per class")
         axis.set_title(f"augment = {augment}")
-        axis.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test accuracy")
-    axes[0][-1].legend()
-    return _save(figure, path)
+    return _finish_panels(figure, panels, path)
 
 
 def learning_curves(rows, path):
@@ -72,11 +81,8 @@ def learning_curves(rows, path):
     if not groups:
         return None
     largest = max((config[4] for config in groups if config[4] is not None), default=None)
-    augments = _sorted({config[3] for config in groups})
-    pyplot = _pyplot()
-    figure, axes = pyplot.subplots(1, len(augments), figsize=(5 * len(augments), 4), sharey=True,
-                                   squeeze=False)
-    for axis, augment in zip(axes[0], augments):
+    figure, panels = _panel_per_augment(groups, "validation accuracy")
+    for axis, augment in panels:
         for config, runs in sorted(groups.items(), key=config_order):
             if config[3] != augment or config[4] != largest:
                 continue
@@ -88,10 +94,7 @@ def learning_curves(rows, path):
                 axis.plot(np.arange(1, length + 1), mean, marker=".", label=config[2])
         axis.set_xlabel("training progress (tenths of the step budget)")
         axis.set_title(f"augment = {augment}, {largest} per class")
-        axis.grid(alpha=0.3)
-    axes[0][0].set_ylabel("validation accuracy")
-    axes[0][-1].legend()
-    return _save(figure, path)
+    return _finish_panels(figure, panels, path)
 
 
 def angle_histograms(rows, path):
