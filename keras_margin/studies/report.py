@@ -222,7 +222,9 @@ def _embedding_pictures(document, rows, figures):
 def _data(document, rows):
     seen = {}
     for row in rows:
-        seen.setdefault((row["spec"]["study"], row["dataset"]["name"]), row["dataset"])
+        # Merged over rows: rows written by older versions may lack some facts.
+        facts = seen.setdefault((row["spec"]["study"], row["dataset"]["name"]), {})
+        facts.update({key: value for key, value in row["dataset"].items() if value})
     document.heading("Data")
     items = []
     for (study, name), facts in sorted(seen.items()):

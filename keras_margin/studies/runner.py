@@ -150,7 +150,10 @@ def _dataset_facts(info):
     facts = {"name": info.name, "source": info.source, "num_classes": info.num_classes,
              "num_train": info.num_train, "num_validation": info.num_validation,
              "num_test": info.num_test}
-    for extra in ("unseen_class_names", "fonts"):
-        if getattr(info, extra, None) is not None:
-            facts[extra] = list(getattr(info, extra))
+    if getattr(info, "unseen_class_names", None):
+        facts["unseen_class_names"] = list(info.unseen_class_names)
+    fonts = getattr(info, "details", {}).get("fonts")
+    if fonts:
+        # The glyph set's typefaces, so a result names the fonts it was measured on.
+        facts["fonts"] = [f"{font['family']} {font['style']} ({font['split']})" for font in fonts]
     return facts

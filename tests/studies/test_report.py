@@ -13,6 +13,7 @@ GRID = Preset(heads=("softmax", "arcface"), augments=("none", "standard"), sampl
 
 def test_report_files_tables_and_figures(tmp_path):
     rows = [fake_run(spec) for spec in GRID.specs()]
+    rows[-1]["dataset"]["fonts"] = ["Nimbus Sans Bold (train)", "DejaVu Serif Book (test)"]
     paths = write_report(rows, tmp_path, command="keras-margin compare --preset tiny")
     markdown = (tmp_path / "report.md").read_text()
     html = (tmp_path / "report.html").read_text()
@@ -22,6 +23,7 @@ def test_report_files_tables_and_figures(tmp_path):
         assert f"figures/{name}.png" in markdown
     assert html.count("data:image/png;base64,") == 5 and "figures/" not in html
     assert "keras-margin compare --preset tiny" in markdown
+    assert "fonts used: Nimbus Sans Bold (train), DejaVu Serif Book (test)" in markdown
     # arcface is 5 points above softmax for every seed: an interval that excludes 0.
     assert "head=arcface vs head=softmax (5 per class, augment=none, mnist-5k)" in markdown
     assert "accuracy +5.0 ± 0.0 points over 3 seeds — better" in markdown
