@@ -27,10 +27,10 @@ def with_label_noise(labels_or_dataset, rate, kind="symmetric", seed=None, num_c
             `tf.data.Dataset` of `(x, label)` pairs with scalar integer labels.
         rate: the probability of corrupting a label, in [0, 1].
         kind: `"symmetric"` (default) or `"pairflip"`.
-        seed: an integer >= 0 or None. For a dataset, each element's draw is keyed by
-            `(seed, position)`, so every epoch sees the same corrupted labels (a seed
-            is drawn once when None). Arrays and datasets draw differently for the
-            same seed.
+        seed: an integer >= 0, a `numpy.random.Generator`, or None. For a dataset,
+            each element's draw is keyed by `(seed, position)`, so every epoch sees
+            the same corrupted labels (a seed is drawn once when None). Arrays and
+            datasets draw differently for the same seed.
         num_classes: C; for arrays it defaults to `max(labels) + 1`; required for a
             dataset.
 
