@@ -10,5 +10,6 @@ Example:
 """
 
 from keras_margin.augment import image
+from keras_margin.augment import magnitude
 
-__all__ = ["image"]
+__all__ = ["image", "magnitude"]

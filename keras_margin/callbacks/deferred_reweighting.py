@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_margin.data.imbalance import class_weights
 from keras_margin.utils import validation
 
 
@@ -69,9 +70,7 @@ class DeferredReweighting(keras.callbacks.Callback):
         """The (num_classes,) float32 weights used during `epoch` (0-based)."""
         if epoch < self.start_epoch:
             return np.ones(len(self.class_counts), "float32")
-        counts = np.asarray(self.class_counts, np.float64)
-        weights = (1.0 - self.beta) / (1.0 - np.power(self.beta, counts))
-        return (weights * len(counts) / weights.sum()).astype("float32")
+        return class_weights(self.class_counts, kind="effective_number", beta=self.beta)
 
     def on_epoch_begin(self, epoch, logs=None):
         weights = self.weights_for_epoch(epoch)

@@ -6,14 +6,29 @@ sub-folders) and `from_tfds` (a `tfds` dataset prepared in a local data_dir), an
 share one splitting convention (fixed test split, seeded stratified validation split,
 `samples_per_class` counting training examples) and one pipeline (`make_pipeline`).
 Nothing here downloads; a missing dataset raises `DatasetNotFoundError`.
+
+For studies of training difficulties: `class_weights`, `long_tailed_counts`,
+`balanced` (class imbalance), `with_label_noise`, `smooth_labels`,
+`load_training_split` and `clean_with_sub_centers` (noisy labels); `load` takes
+`imbalance_ratio`, `label_noise` and `balance` directly.
 """
 
+from keras_margin.data.assemble import TrainingSplit
+from keras_margin.data.cleaning import CleanedData
+from keras_margin.data.cleaning import clean_with_sub_centers
 from keras_margin.data.dataset_info import DatasetInfo
 from keras_margin.data.directory import from_directory
 from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.idx import read_idx
+from keras_margin.data.imbalance import balanced
+from keras_margin.data.imbalance import balanced_indices
+from keras_margin.data.imbalance import class_weights
+from keras_margin.data.imbalance import long_tailed_counts
+from keras_margin.data.label_noise import smooth_labels
+from keras_margin.data.label_noise import with_label_noise
 from keras_margin.data.load import available_datasets
 from keras_margin.data.load import load
+from keras_margin.data.load import load_training_split
 from keras_margin.data.open_set import OpenSetData
 from keras_margin.data.open_set import OpenSetInfo
 from keras_margin.data.open_set import assemble_open_set
@@ -22,24 +37,36 @@ from keras_margin.data.open_set import hold_out_classes
 from keras_margin.data.open_set import load_open_set
 from keras_margin.data.pipeline import make_pipeline
 from keras_margin.data.stratified import stratified_indices
+from keras_margin.data.stratified import stratified_indices_per_class
 from keras_margin.data.stratified import stratified_split
 from keras_margin.data.tfds_source import from_tfds
 
 __all__ = [
+    "CleanedData",
     "DatasetInfo",
     "DatasetNotFoundError",
     "OpenSetData",
     "OpenSetInfo",
+    "TrainingSplit",
     "assemble_open_set",
     "available_open_sets",
     "available_datasets",
+    "balanced",
+    "balanced_indices",
+    "class_weights",
+    "clean_with_sub_centers",
     "from_directory",
     "from_tfds",
     "hold_out_classes",
     "load",
     "load_open_set",
+    "load_training_split",
+    "long_tailed_counts",
     "make_pipeline",
     "read_idx",
+    "smooth_labels",
     "stratified_indices",
+    "stratified_indices_per_class",
     "stratified_split",
+    "with_label_noise",
 ]

@@ -44,6 +44,16 @@ class MarginHead(keras.layers.Layer):
     - `non_target_cosine(cosine, context)`: the training cosines of the other classes.
     - `on_training_step([context])`: update state once per training call.
 
+    Heads with a margin (`has_margin`) own a non-trainable scalar `margin_scale`
+    (alpha, default 1, saved with the weights, not in the config). Every margined
+    training cosine is `alpha * margined + (1 - alpha) * cosine`: alpha = 1 is the
+    head as defined (exactly, bit for bit), alpha = 0 is the head without margin
+    (NormFace for cosine heads), and in between the margin grows linearly. For an
+    additive cosine margin (CosFace, LDAM, ElasticFace-Cos) that is the margin `m`
+    multiplied by alpha; for angular ones it blends the two target curves, which stay
+    monotone in the angle. It is a variable so that a callback
+    (`keras_margin.callbacks.MarginWarmup`) can change it inside a compiled train step.
+
     A hook whose signature has a `context` parameter receives a `MarginContext`
     (embedding norms, target cosines, class ids or label matrix) for margins that
     depend on more than the cosine: AdaFace, MagFace, LDAM, ElasticFace+. Hooks run
@@ -87,6 +97,12 @@ class MarginHead(keras.layers.Layer):
         self.num_classes = validation.integer_at_least(num_classes, 2, "num_classes")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        if self.has_margin:
+            # Created here, not in `build`: a callback may set it before the first
+            # training step, and Keras builds a model inside that step's trace.
+            self.margin_scale = self.add_weight(
+                name="margin_scale", shape=(), initializer="ones", trainable=False
+            )
 
     def build(self, embeddings_shape, labels_shape=None):
         embedding_dim = embeddings_shape[-1]
@@ -238,7 +254,9 @@ class MarginHead(keras.layers.Layer):
             embeddings, embedding_norms, target_cosines, ops.expand_dims(ids, -1), None, self.num_classes
         )
         self._run_hook(self.on_training_step, context=context)
-        margined_cosines = self._run_hook(self.target_cosine, target_cosines, context=context)
+        margined_cosines = self._scaled_margin(
+            self._run_hook(self.target_cosine, target_cosines, context=context), target_cosines
+        )
         margined = scale * ops.squeeze(margined_cosines, -1)
         # A row whose id is out of range becomes NaN (where no assertion can run, e.g.
         # under XLA), so a bad label never yields a plausible loss.
@@ -246,8 +264,9 @@ class MarginHead(keras.layers.Layer):
         training_logits = logits
         if self.adjusts_non_target_logits:
             row_scale = self._target_scale(embeddings)
-            training_logits = row_scale * self.non_target_cosine(
-                _safe_divide(logits, row_scale), context
+            cosines = _safe_divide(logits, row_scale)
+            training_logits = row_scale * self._scaled_margin(
+                self.non_target_cosine(cosines, context), cosines
             )
         indices = _class_logits.target_indices(ids)
         return logits, ops.scatter_update(training_logits, indices, margined)
@@ -265,10 +284,19 @@ class MarginHead(keras.layers.Layer):
             embeddings, _embedding_norms(embeddings), target_cosines, None, labels, self.num_classes
         )
         self._run_hook(self.on_training_step, context=context)
-        margined = scale * self._run_hook(self.target_cosine, cosines, context=context)
+        margined = scale * self._scaled_margin(
+            self._run_hook(self.target_cosine, cosines, context=context), cosines
+        )
         if self.adjusts_non_target_logits:
-            logits = scale * self.non_target_cosine(cosines, context)
+            logits = scale * self._scaled_margin(self.non_target_cosine(cosines, context), cosines)
         return logits + labels * (margined - logits)
+
+    def _scaled_margin(self, margined, cosines):
+        """`alpha * margined + (1 - alpha) * cosines`; exactly `margined` at alpha = 1."""
+        alpha = ops.cast(self.margin_scale, margined.dtype)
+        # Not `cosines + alpha * (margined - cosines)`: that rounds at alpha = 1, while
+        # `1 * x + 0 * y` is x exactly, so the head is unchanged unless warmed up.
+        return alpha * margined + (1.0 - alpha) * cosines
 
 
 def _squared_norms(embeddings):

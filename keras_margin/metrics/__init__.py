@@ -12,6 +12,7 @@ from keras_margin.metrics.angles import (
     min_center_angle,
     pairwise_center_angles,
 )
+from keras_margin.metrics.augmentation import augmentation_affinity, augmentation_diversity
 from keras_margin.metrics.calibration import ExpectedCalibrationError, expected_calibration_error
 from keras_margin.metrics.classification import (
     PrecisionRecallF1,
@@ -42,6 +43,8 @@ __all__ = [
     "accuracy",
     "angle_metrics",
     "angles_to_class_centers",
+    "augmentation_affinity",
+    "augmentation_diversity",
     "closed_set_metrics",
     "equal_error_rate",
     "expected_calibration_error",
