@@ -15,6 +15,7 @@ def fit_small_cnn(
     epochs=15,
     learning_rate=2e-3,
     steps_per_epoch=None,
+    loss="auto",
     verbose=0,
     callbacks=None,
 ):
@@ -35,6 +36,7 @@ def fit_small_cnn(
             a number makes `train` repeat, so that an epoch is a fixed budget of steps
             (and validation runs every `steps_per_epoch` steps) whatever the data size.
         learning_rate: initial Adam learning rate.
+        loss: the training loss; `"auto"` is `keras_margin.losses.CrossEntropy()`.
         verbose: Keras progress (0 silent, 1 bar, 2 a line per epoch).
         callbacks: optional Keras callbacks.
 
@@ -54,7 +56,7 @@ def fit_small_cnn(
         train = train.repeat()
     steps = epochs * (steps_per_epoch or max(int(train.cardinality()), 1))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
     model.build((None, *input_shape))
     # shuffle=False: the pipelines of keras_margin.data reshuffle every epoch themselves.
     history = model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,

@@ -14,7 +14,11 @@ import math
 from keras_margin.studies.statistics import mean_and_half_width
 
 CONFIG_FIELDS = ("study", "dataset", "head", "augment", "samples_per_class", "steps",
-                 "embedding_dim", "batch_size", "learning_rate")
+                 "embedding_dim", "batch_size", "learning_rate", "imbalance_ratio", "label_noise",
+                 "remedy")
+
+
+_DEFAULTS = {"imbalance_ratio": None, "label_noise": 0.0, "remedy": "none"}
 
 
 def metric_value(row, name, part="metrics"):
@@ -36,7 +40,9 @@ def by_config(rows, study):
     for row in rows:
         spec = row["spec"]
         if spec["study"] == study:
-            groups[tuple(spec[field] for field in CONFIG_FIELDS)][spec["seed"]] = row
+            # .get: rows written before a field existed have its default.
+            groups[tuple(spec.get(field, _DEFAULTS.get(field)) for field in CONFIG_FIELDS)][
+                spec["seed"]] = row
     return groups
 
 
@@ -114,6 +120,10 @@ def describe(comparison, scale=100.0, unit=" points"):
         samples = context["samples_per_class"]
         where.append(f"{'all' if samples is None else samples} per class")
     where += [f"{field}={context[field]}" for field in ("head", "augment") if field in context]
+    if context.get("label_noise"):
+        where.append(f"label noise {context['label_noise']:.0%}")
+    if context.get("imbalance_ratio"):
+        where.append(f"imbalance ratio {context['imbalance_ratio']:g}")
     where.append(context["dataset"])
     candidate = ", ".join(f"{field}={value}" for field, value in comparison.candidate.items())
     baseline = ", ".join(f"{field}={comparison.baseline[field]}" for field in comparison.candidate)

@@ -178,3 +178,51 @@ def embedding_pictures(rows, path):
         axis.set_xticks([])
         axis.set_yticks([])
     return _save(figure, path)
+
+
+def _remedy_label(config):
+    return f"{config[2]}, {config[11]}" + (f", noise {config[10]:.0%}" if config[10] else "")
+
+
+def per_class_accuracy(rows, study, path):
+    """Test accuracy per class (classes in training-frequency order), one line per head
+    and remedy, mean over seeds."""
+    groups = by_config(rows, study)
+    groups = {config: runs for config, runs in groups.items()
+              if all("per_class_accuracy" in run for run in runs.values())}
+    if not groups:
+        return None
+    pyplot = _pyplot()
+    figure, axis = pyplot.subplots(figsize=(7, 4))
+    for config, runs in sorted(groups.items(), key=config_order):
+        mean = np.mean([run["per_class_accuracy"] for run in runs.values()], axis=0)
+        axis.plot(np.arange(len(mean)), mean, marker="o", label=_remedy_label(config))
+    axis.set_xlabel("class (0 = most training examples)")
+    axis.set_ylabel("test accuracy")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def training_curves(rows, study, path):
+    """Training loss and validation accuracy along training, one line per head and
+    remedy, mean over seeds."""
+    groups = by_config(rows, study)
+    if not groups:
+        return None
+    pyplot = _pyplot()
+    figure, (loss_axis, accuracy_axis) = pyplot.subplots(1, 2, figsize=(10, 4))
+    for config, runs in sorted(groups.items(), key=config_order):
+        for axis, name in ((loss_axis, "loss"), (accuracy_axis, "val_accuracy")):
+            curves = [run["history"][name] for run in runs.values() if run["history"].get(name)]
+            if curves:
+                length = min(len(curve) for curve in curves)
+                mean = np.mean([curve[:length] for curve in curves], axis=0)
+                axis.plot(np.arange(1, length + 1), mean, marker=".", label=_remedy_label(config))
+    loss_axis.set_ylabel("training loss")
+    accuracy_axis.set_ylabel("validation accuracy")
+    for axis in (loss_axis, accuracy_axis):
+        axis.set_xlabel("training progress (tenths of the step budget)")
+        axis.grid(alpha=0.3)
+    accuracy_axis.legend(fontsize=8)
+    return _save(figure, path)

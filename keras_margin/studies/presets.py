@@ -15,7 +15,11 @@ class Preset:
     - open set: each of `open_set_datasets` x `augments` x `heads` x `seeds`, trained with
       `open_set_samples_per_class` per seen identity;
     - embedding picture: `picture_heads` with `embedding_dim=2` on the closed-set
-      dataset, no augmentation, seed 0.
+      dataset, no augmentation, seed 0;
+    - the training difficulties, on the closed-set dataset with `difficulty_augment`
+      and `difficulty_samples_per_class`: `long_tailed` (head, remedy) pairs on a split
+      with `imbalance_ratio`; `label_noise` pairs at each of `label_noise_rates`;
+      `convergence` pairs. Only in the `studies` that name them.
 
     An empty tuple switches a study off, and so does leaving it out of `studies`.
     """
@@ -29,7 +33,19 @@ class Preset:
     open_set_datasets: tuple = ("mnist-5k-open",)
     open_set_samples_per_class: object = 100
     picture_heads: tuple = ("softmax", "arcface")
-    studies: tuple = STUDIES
+    studies: tuple = ("closed-set", "open-set", "embedding-picture")
+    difficulty_augment: str = "standard"
+    difficulty_samples_per_class: int = 100
+    imbalance_ratio: float = 100
+    # None: the largest class keeps its whole pool (mnist-5k: 360), so the rarest keeps 4
+    # at ratio 100 rather than 1.
+    long_tailed_samples_per_class: object = None
+    long_tailed: tuple = (("softmax", "none"), ("softmax", "class-weights"), ("cosface", "none"),
+                          ("ldam", "drw"))
+    label_noise_rates: tuple = (0.2, 0.4)
+    label_noise: tuple = (("softmax", "none"), ("arcface", "none"), ("softmax", "bootstrapping"),
+                          ("subcenterarcface", "sub-center-cleaning"))
+    convergence: tuple = (("arcface", "none"), ("arcface", "margin-warmup"))
 
     def specs(self):
         """The `RunSpec`s of the grid, in the order they run."""
@@ -39,8 +55,26 @@ class Preset:
                       [self.open_set_samples_per_class], self.seeds, self.steps)
         picture = grid("embedding-picture", [self.closed_set_dataset], self.picture_heads, ["none"],
                        [100], [0], self.steps, embedding_dim=2)
-        chosen = {"closed-set": closed, "open-set": opened, "embedding-picture": picture}
+        chosen = {"closed-set": closed, "open-set": opened, "embedding-picture": picture,
+                  "long-tailed": self._difficulty("long-tailed", self.long_tailed,
+                                                  imbalance_ratio=self.imbalance_ratio,
+                                                  samples=self.long_tailed_samples_per_class),
+                  "label-noise": [spec for rate in self.label_noise_rates for spec in
+                                  self._difficulty("label-noise", self.label_noise, label_noise=rate)],
+                  "convergence": self._difficulty("convergence", self.convergence)}
         return [spec for study in STUDIES if study in self.studies for spec in chosen[study]]
+
+    def _difficulty(self, study, pairs, samples="preset", **fields):
+        samples = self.difficulty_samples_per_class if samples == "preset" else samples
+        return _difficulty_specs(self, study, pairs, samples, **fields)
+
+
+def _difficulty_specs(preset, study, pairs, samples, **fields):
+    return [
+        RunSpec(study, preset.closed_set_dataset, head, preset.difficulty_augment, samples, seed,
+                preset.steps, remedy=remedy, **fields)
+        for head, remedy in pairs for seed in preset.seeds
+    ]
 
 
 def grid(study, datasets, heads, augments, samples_per_class, seeds, steps, **fields):
@@ -65,5 +99,12 @@ PRESETS = {
         heads=("softmax", "normface", "cosface", "arcface"),
         augments=("none", "standard"), samples_per_class=(10, 30, 100), seeds=(0, 1, 2), steps=250,
         picture_heads=("softmax", "normface", "cosface", "arcface"),
+    ),
+    # The training difficulties of docs/training_difficulties.md on mnist-5k, 100 per
+    # class (long-tailed: 360 down to 4), standard augmentation, 3 seeds: 12 long-tailed + 24 label-noise
+    # (20% and 40%) + 6 convergence runs.
+    "difficulties": Preset(
+        heads=(), augments=(), samples_per_class=(), seeds=(0, 1, 2), steps=250,
+        studies=("long-tailed", "label-noise", "convergence"),
     ),
 }

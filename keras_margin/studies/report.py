@@ -44,6 +44,7 @@ def write_report(rows, folder, command=None):
     _closed_set(document, rows, figures)
     _open_set(document, rows, figures)
     _embedding_pictures(document, rows, figures)
+    _difficulties(document, rows, figures)
     _data(document, rows)
     paths = {
         "markdown": os.path.join(folder, "report.md"),
@@ -113,6 +114,13 @@ def _findings(document, rows):
         ("Augmentation instead of none (open set, TAR at FAR 1e-2)",
          findings.compare(rows, "open-set", {"augment": "none"}, "tar_at_far_1e-2",
                           part="open_set_metrics")),
+        ("Long-tailed training set: each head and remedy instead of plain softmax (balanced "
+         "test set, accuracy)",
+         findings.compare(rows, "long-tailed", {"head": "softmax", "remedy": "none"}, "accuracy")),
+        ("Noisy labels: each head and remedy instead of plain softmax (clean test set, accuracy)",
+         findings.compare(rows, "label-noise", {"head": "softmax", "remedy": "none"}, "accuracy")),
+        ("Convergence: margin warm-up instead of none (accuracy)",
+         findings.compare(rows, "convergence", {"remedy": "none"}, "accuracy")),
     )
     for title, comparisons in sections:
         if not comparisons:
@@ -217,6 +225,62 @@ def _embedding_pictures(document, rows, figures):
             "margin heads compress each class into a narrower angle."
         )
         document.figure(figure, "2-D embeddings of test images per head.")
+
+
+_DIFFICULTIES = (
+    ("long-tailed", "Long-tailed training set",
+     "Training classes shrink exponentially from the first to the last (largest over smallest "
+     "count = the imbalance ratio); the test set stays balanced, so accuracy is the mean "
+     "per-class accuracy. `class-weights`: inverse-frequency loss weights; `drw`: deferred "
+     "re-weighting (effective-number weights over the last fifth of training), with LDAM's "
+     "per-class margins."),
+    ("label-noise", "Noisy training labels",
+     "A fraction of the training labels is flipped to another class at random (symmetric "
+     "noise); validation and test labels are clean. `bootstrapping`: hard bootstrapping loss "
+     "(Reed et al. 2015). `sub-center-cleaning`: train Sub-center ArcFace, drop the samples "
+     "more than 75° from their class's dominant sub-centre, train again on the rest (twice "
+     "the training cost); the table gives how many dropped samples were really corrupted "
+     "(precision) and how many corrupted samples were dropped (recall)."),
+    ("convergence", "Convergence",
+     "ArcFace from scratch, with the margin switched on at once or ramped in over the first "
+     "30% of the steps (`margin-warmup`). The figure shows training loss and validation "
+     "accuracy along training."),
+)
+
+
+def _difficulties(document, rows, figures):
+    for study, title, explanation in _DIFFICULTIES:
+        groups = by_config(rows, study)
+        if not groups:
+            continue
+        document.heading(title)
+        document.paragraph(explanation)
+        table = []
+        for config, runs in sorted(groups.items(), key=config_order):
+            spec = next(iter(runs.values()))["spec"]
+            cells = [spec["head"], spec.get("remedy", "none")]
+            if study == "label-noise":
+                cells.append(f"{spec['label_noise']:.0%}")
+            for name in ("accuracy", "macro_f1", "expected_calibration_error"):
+                cells.append(format_mean([metric_value(r, name) for r in runs.values()]))
+            cleaning = [r["cleaning"] for r in runs.values() if "cleaning" in r]
+            cells.append(
+                f"{format_mean([c['precision'] for c in cleaning], 2)} / "
+                f"{format_mean([c['recall'] for c in cleaning], 2)}" if cleaning else "—")
+            table.append(cells)
+        header = ["head", "remedy"] + (["label noise"] if study == "label-noise" else [])
+        document.table(header + ["accuracy", "macro F1", "ECE", "cleaning precision / recall"],
+                       table)
+        if study == "long-tailed":
+            figure = plots.per_class_accuracy(rows, study, os.path.join(figures, "long_tailed.png"))
+            if figure:
+                document.figure(figure, "Test accuracy per class, classes ordered from the most to "
+                                "the least frequent in training (mean over seeds).")
+        if study == "convergence":
+            figure = plots.training_curves(rows, study, os.path.join(figures, "convergence.png"))
+            if figure:
+                document.figure(figure, "Training loss (with the margin, as trained) and validation "
+                                "accuracy along training, mean over seeds.")
 
 
 def _data(document, rows):

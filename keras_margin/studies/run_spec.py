@@ -4,7 +4,15 @@ import dataclasses
 import hashlib
 import json
 
-STUDIES = ("closed-set", "open-set", "embedding-picture")
+STUDIES = ("closed-set", "open-set", "embedding-picture", "long-tailed", "label-noise",
+           "convergence")
+# What a run may add to the plain recipe against a training difficulty.
+REMEDIES = ("none", "class-weights", "drw", "bootstrapping", "sub-center-cleaning",
+            "margin-warmup")
+# Fields of the first release are always hashed into the key; later fields only when
+# they differ from their default, so earlier results.jsonl files still resume.
+_ALWAYS_KEYED = ("study", "dataset", "head", "augment", "samples_per_class", "seed", "steps",
+                 "embedding_dim", "batch_size", "learning_rate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,8 +24,10 @@ class RunSpec:
 
     Attributes:
         study: `"closed-set"` (train and test on the same classes), `"open-set"`
-            (train on some identities, verify pairs of identities never seen), or
-            `"embedding-picture"` (a 2-D embedding, kept for plotting).
+            (train on some identities, verify pairs of identities never seen),
+            `"embedding-picture"` (a 2-D embedding, kept for plotting), or a closed-set
+            run under a training difficulty: `"long-tailed"` (with `imbalance_ratio`),
+            `"label-noise"` (with `label_noise`) or `"convergence"`.
         dataset: the dataset name given to `keras_margin.data`.
         head: a head name of `keras_margin.heads.get`.
         augment: an augmentation policy name of `keras_margin.augment.image`.
@@ -29,6 +39,15 @@ class RunSpec:
         embedding_dim: size of the embedding.
         batch_size: examples per batch.
         learning_rate: initial Adam learning rate (cosine-decayed to 0).
+        imbalance_ratio: largest over smallest class count of an exponentially
+            long-tailed training split, or None for a balanced one.
+        label_noise: fraction of training labels flipped to another class (symmetric).
+        remedy: one of `REMEDIES`: `"class-weights"` (inverse-frequency loss weights),
+            `"drw"` (deferred re-weighting over the last fifth of training),
+            `"bootstrapping"` (hard bootstrapping loss), `"sub-center-cleaning"` (train
+            the Sub-center ArcFace head, drop samples beyond 75 degrees from their
+            dominant sub-centre, train again on the rest), `"margin-warmup"` (margin
+            ramped in over the first 30% of the steps).
     """
 
     study: str
@@ -41,22 +60,38 @@ class RunSpec:
     embedding_dim: int = 64
     batch_size: int = 64
     learning_rate: float = 2e-3
+    imbalance_ratio: object = None
+    label_noise: float = 0.0
+    remedy: str = "none"
 
     def __post_init__(self):
         if self.study not in STUDIES:
             raise ValueError(f"`study` must be one of {', '.join(STUDIES)}; received {self.study!r}.")
+        if self.remedy not in REMEDIES:
+            raise ValueError(f"`remedy` must be one of {', '.join(REMEDIES)}; received {self.remedy!r}.")
+        if self.remedy == "sub-center-cleaning" and self.head != "subcenterarcface":
+            raise ValueError("`remedy` 'sub-center-cleaning' needs the subcenterarcface head; "
+                             f"received head {self.head!r}.")
 
     @property
     def key(self):
         """A short stable id: the same fields give the same key in every process."""
-        text = json.dumps(dataclasses.asdict(self), sort_keys=True)
+        defaults = {field.name: field.default for field in dataclasses.fields(self)}
+        fields = {name: value for name, value in dataclasses.asdict(self).items()
+                  if name in _ALWAYS_KEYED or value != defaults[name]}
+        text = json.dumps(fields, sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()[:16]
 
     def label(self):
         """A readable one-line description for progress output."""
         samples = "all" if self.samples_per_class is None else self.samples_per_class
+        extras = "".join(
+            f" {name}={value}" for name, value in (("imbalance", self.imbalance_ratio),
+                                                   ("noise", self.label_noise),
+                                                   ("remedy", self.remedy))
+            if value not in (None, 0.0, "none"))
         return (f"{self.study} {self.dataset} {self.head} augment={self.augment} "
-                f"per-class={samples} seed={self.seed}")
+                f"per-class={samples}{extras} seed={self.seed}")
 
     def as_dict(self):
         return dataclasses.asdict(self)

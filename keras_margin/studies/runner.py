@@ -38,17 +38,11 @@ def run(spec, verbose=0):
     keras.utils.set_random_seed(spec.seed)
     started = time.perf_counter()
     data = _load(km, spec)
-    augment = km.augment.image.policy(spec.augment, num_classes=data.info.num_classes, seed=spec.seed)
-    train = data.train
-    if spec.augment != "none":
-        train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-    head = km.heads.create(spec.head, data.info.num_classes, data.info.train_class_counts)
-    epochs = min(CURVE_POINTS, spec.steps)
-    model, history = km.models.fit_small_cnn(
-        train, data.validation, head, data.info.input_shape, embedding_dim=spec.embedding_dim,
-        epochs=epochs, steps_per_epoch=math.ceil(spec.steps / epochs),
-        learning_rate=spec.learning_rate, verbose=verbose,
-    )
+    model, history = _train(km, spec, data.train, data.validation, data.info, verbose)
+    cleaning = None
+    if spec.remedy == "sub-center-cleaning":
+        model, history, cleaning = _clean_and_train_again(km, spec, model, data, verbose)
+    head = model.head
     train_seconds = time.perf_counter() - started
 
     images, labels = _as_arrays(data.test)
@@ -57,12 +51,15 @@ def run(spec, verbose=0):
     angles = km.metrics.angles_to_class_centers(embeddings, labels, class_centers)
     metrics = km.metrics.closed_set_metrics(labels, probabilities)
     metrics.update(km.metrics.angle_metrics(embeddings, labels, class_centers))
+    predictions = np.argmax(probabilities, axis=-1)
     row = {
         "key": spec.key,
         "spec": spec.as_dict(),
         "dataset": _dataset_facts(data.info),
         "metrics": metrics,
         "history": {name: [float(v) for v in values] for name, values in history.history.items()},
+        "per_class_accuracy": [float(np.mean(predictions[labels == label] == label))
+                               for label in range(data.info.num_classes)],
         "angle_histogram": {
             "bin_edges_degrees": ANGLE_BIN_EDGES.tolist(),
             "counts": np.histogram(angles, bins=ANGLE_BIN_EDGES)[0].tolist(),
@@ -81,6 +78,8 @@ def run(spec, verbose=0):
             "true_accept_rate": np.interp(
                 ROC_FALSE_ACCEPT_RATES, roc["false_accept_rate"], roc["true_accept_rate"]).tolist(),
         }
+    if cleaning is not None:
+        row["cleaning"] = cleaning
     if spec.study == "embedding-picture":
         row["points"] = _picture_points(model, images, labels, class_centers, spec.seed)
     row.update(
@@ -96,8 +95,59 @@ def _load(km, spec):
     common = dict(samples_per_class=spec.samples_per_class, seed=spec.seed, batch_size=spec.batch_size)
     if spec.study == "open-set":
         return km.data.load_open_set(spec.dataset, **common)
-    train, validation, test, info = km.data.load(spec.dataset, with_info=True, **common)
+    train, validation, test, info = km.data.load(
+        spec.dataset, with_info=True, imbalance_ratio=spec.imbalance_ratio,
+        label_noise=spec.label_noise or None, **common)
     return _ClosedSetData(train, validation, test, info)
+
+
+def _train(km, spec, train, validation, info, verbose):
+    """The reference recipe with `spec`'s head, augmentation and remedy."""
+    import tensorflow as tf
+
+    if spec.augment != "none":
+        augment = km.augment.image.policy(spec.augment, num_classes=info.num_classes, seed=spec.seed)
+        train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    head = km.heads.create(spec.head, info.num_classes, info.train_class_counts)
+    epochs = min(CURVE_POINTS, spec.steps)
+    loss, callbacks = "auto", []
+    if spec.remedy == "class-weights":
+        weights = km.data.class_weights(info.train_class_counts, kind="inverse_frequency")
+        loss = km.losses.CrossEntropy(class_weights=weights)
+    elif spec.remedy == "drw":
+        # As in the LDAM paper: plain loss first, re-weighted for the last fifth.
+        reweighting = km.callbacks.DeferredReweighting(info.train_class_counts,
+                                                       start_epoch=epochs - max(1, epochs // 5))
+        loss, callbacks = km.losses.CrossEntropy(class_weights=reweighting.class_weights), [reweighting]
+    elif spec.remedy == "bootstrapping":
+        loss = km.losses.Bootstrapping("hard")
+    elif spec.remedy == "margin-warmup":
+        callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
+    return km.models.fit_small_cnn(
+        train, validation, head, info.input_shape, embedding_dim=spec.embedding_dim,
+        epochs=epochs, steps_per_epoch=math.ceil(spec.steps / epochs), loss=loss,
+        learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks,
+    )
+
+
+def _clean_and_train_again(km, spec, model, data, verbose):
+    """Sub-center ArcFace's recipe: drop the samples far from their class's dominant
+    sub-centre, then train a fresh model on the rest. Returns the second model, its
+    history, and how well the dropped samples match the corrupted ones."""
+    split = km.data.load_training_split(
+        spec.dataset, samples_per_class=spec.samples_per_class, seed=spec.seed,
+        imbalance_ratio=spec.imbalance_ratio, label_noise=spec.label_noise or None)
+    cleaned = km.data.clean_with_sub_centers(model, split.images, split.labels)
+    dropped, corrupted = cleaned.outliers, np.asarray(split.corrupted, bool)
+    caught = int(np.sum(dropped & corrupted))
+    cleaning = {"dropped": int(dropped.sum()), "corrupted": int(corrupted.sum()),
+                "dropped_that_were_corrupted": caught,
+                "precision": caught / max(int(dropped.sum()), 1),
+                "recall": caught / max(int(corrupted.sum()), 1)}
+    train = km.data.make_pipeline(cleaned.images, cleaned.labels, spec.batch_size, training=True,
+                                  seed=spec.seed)
+    model, history = _train(km, spec, train, data.validation, data.info, verbose)
+    return model, history, cleaning
 
 
 class _ClosedSetData:
@@ -149,7 +199,7 @@ def _picture_points(model, images, labels, class_centers, seed):
 def _dataset_facts(info):
     facts = {"name": info.name, "source": info.source, "num_classes": info.num_classes,
              "num_train": info.num_train, "num_validation": info.num_validation,
-             "num_test": info.num_test}
+             "num_test": info.num_test, "train_class_counts": [int(n) for n in info.train_class_counts]}
     if getattr(info, "unseen_class_names", None):
         facts["unseen_class_names"] = list(info.unseen_class_names)
     fonts = getattr(info, "details", {}).get("fonts")
