@@ -235,7 +235,7 @@ class SynonymTable:
         content = "".join(lines).encode("utf-8")
         if target is None:
             digest = hashlib.sha256(content).hexdigest()[:16]
-            target = os.path.join(_folder(), f"{name}-{digest}.tsv")
+            target = os.path.join(_folder(), f"synonyms-{digest}.tsv")
         if not os.path.isfile(target):
             _write_atomically(target, content)
         table = cls(target)
