@@ -25,12 +25,22 @@ pieces = st.one_of(
 texts = st.lists(st.lists(pieces, max_size=12).map("".join), min_size=1, max_size=6)
 
 
-@hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+# Traced once per layer: eager op-by-op execution would make the test slow.
+FUNCTIONS = [
+    tf.function(
+        lambda texts, seed, layer=layer: layer(texts, seed=seed),
+        input_signature=[tf.TensorSpec([None], tf.string), tf.TensorSpec([2], tf.int64)],
+    )
+    for layer in LAYERS
+]
+
+
+@hypothesis.settings(max_examples=40, deadline=None, derandomize=True)
 @hypothesis.given(texts=texts, seed=st.integers(0, 2**31 - 1))
 def test_valid_utf8_in_valid_utf8_out_and_words_preserved(texts, seed):
     batch = tf.constant([t.encode("utf-8") for t in texts])
-    for layer in LAYERS:
-        outputs = layer(batch, seed=tf.constant([seed, 1])).numpy()
+    for layer, function in zip(LAYERS, FUNCTIONS):
+        outputs = function(batch, tf.constant([seed, 1], tf.int64)).numpy()
         assert len(outputs) == len(texts)
         for original, output in zip(texts, outputs):
             decoded = output.decode("utf-8")  # raises on invalid UTF-8
