@@ -64,8 +64,8 @@ def seeded_map(
     >>> labels = tf.data.Dataset.from_tensor_slices([0, 1])
     >>> data = tf.data.Dataset.zip(texts, labels).batch(2)
     >>> augmented = seeded_map(data, RandomSwap(0.5), seed=0, num_aug=2)
-    >>> [tuple(t.shape) + tuple(y.numpy()) for t, y in augmented]
-    [(6, 0, 1, 0, 1, 0, 1)]
+    >>> [(tuple(t.shape), y.numpy().tolist()) for t, y in augmented]
+    [((6,), [0, 1, 0, 1, 0, 1])]
     """
     if seed is not None:
         seed = validation.integer_at_least(seed, 0, "seed")
