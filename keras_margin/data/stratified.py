@@ -162,3 +162,51 @@ def _sorted(parts):
     if not parts:
         return np.zeros((0,), dtype=np.int64)
     return np.sort(np.concatenate(parts)).astype(np.int64)
+
+
+def proportional_indices(labels, total, seed=0):
+    """Picks `total` random examples with the class proportions of `labels`, nested.
+
+    Every class is walked in the order of one seeded random permutation, and its
+    `r`-th example gets the position `(r + u) / n_class` (with `u` uniform in [0, 1));
+    the `total` examples with the smallest positions are taken. So each class gets
+    its share of `total` to within one example, and for a fixed seed a smaller
+    `total` always picks a subset of what a larger one picks (the same nesting as
+    `stratified_indices`).
+
+    Args:
+        labels: 1-D array of integer class labels.
+        total: how many examples to take, an integer in [0, len(labels)].
+        seed: an int, `None` (fresh randomness) or a `numpy.random.Generator`.
+
+    Returns:
+        A sorted 1-D int64 array of `total` indices into `labels`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> labels = np.repeat([0, 1], [30, 10])
+    >>> np.bincount(labels[proportional_indices(labels, 8, seed=0)]).tolist()
+    [6, 2]
+    """
+    labels = _as_labels(labels)
+    if (
+        isinstance(total, bool)
+        or not isinstance(total, numbers.Integral)
+        or not 0 <= total <= len(labels)
+    ):
+        raise ValueError(
+            f"`total` must be an integer in [0, {len(labels)}]; received {total!r}."
+        )
+    rng = np.random.default_rng(seed)
+    members, positions = [], []
+    for label in np.unique(labels):
+        order = rng.permutation(np.flatnonzero(labels == label))
+        members.append(order)
+        positions.append((np.arange(len(order)) + rng.random(len(order))) / len(order))
+    if not members:
+        return np.zeros((0,), dtype=np.int64)
+    members = np.concatenate(members)
+    positions = np.concatenate(positions)
+    picked = members[np.argsort(positions, kind="stable")[:total]]
+    return np.sort(picked).astype(np.int64)

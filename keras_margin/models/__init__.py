@@ -3,5 +3,6 @@
 from keras_margin.models.margin_model import MarginModel
 from keras_margin.models.recipe import fit_small_cnn
 from keras_margin.models.small_cnn import small_cnn
+from keras_margin.models.text_cnn import text_cnn
 
-__all__ = ["MarginModel", "fit_small_cnn", "small_cnn"]
+__all__ = ["MarginModel", "fit_small_cnn", "small_cnn", "text_cnn"]
