@@ -13,6 +13,13 @@ Presets (exact grids in docs/compare.md):
            x 10, 30, 100 per class x 3 seeds, 12 epochs, plus open-set and 2-D
            embedding runs: about 25 minutes on 2 cores
 Options given on the command line replace the preset's values.
+
+With --task text: the EDA paper's limited-data setting (Wei & Zou 2019) on the Debian
+fortunes topics and food reviews, N = 500 and 2,000 training texts, text_cnn, with and
+without EDA at the paper's recommended parameters for each N:
+  quick    fortunes, N = 500, softmax, cosface, arcface x none, eda, seed 0
+  default  fortunes, food-reviews x N = 500, 2000 x softmax, cosface, arcface
+           x none, eda x seeds 0, 1, 2
 """
 
 import argparse
@@ -24,8 +31,11 @@ import sys
 
 def add_arguments(parser):
     parser.add_argument("--preset", default="default", help="quick or default (default: %(default)s)")
-    parser.add_argument("--task", choices=("image",), default="image",
-                        help="modality of the study (default: %(default)s)")
+    parser.add_argument("--task", choices=("image", "text"), default="image",
+                        help="modality of the study (default: %(default)s); text: the EDA paper's "
+                        "setting with --dataset fortunes,food-reviews and --num-train 500,2000")
+    parser.add_argument("--num-train", help="--task text: comma-separated training-set sizes "
+                        "(texts), e.g. 500,2000")
     parser.add_argument("--dataset", help="closed-set dataset, e.g. mnist-5k, digits, fashion-mnist, "
                         "glyphs (default: the preset's, mnist-5k)")
     parser.add_argument("--open-set", help="comma-separated open-set datasets, e.g. mnist-5k-open, "
@@ -54,13 +64,17 @@ def run(args, usage_error):
     from keras_margin import studies
 
     try:
-        preset = _preset(args, studies.PRESETS)
+        if args.task == "text":
+            preset = _text_preset(args, studies.TEXT_PRESETS)
+        else:
+            preset = _preset(args, studies.PRESETS)
         specs = preset.specs()
         if not args.report_only:
             _check_names(specs)
     except ValueError as error:
         raise usage_error(" ".join(str(error).split())) from None
-    output = args.output or os.path.join("runs", f"compare-{args.preset}")
+    task = "" if args.task == "image" else f"{args.task}-"
+    output = args.output or os.path.join("runs", f"compare-{task}{args.preset}")
     results = studies.ResultsFile(os.path.join(output, studies.RESULTS_FILE_NAME))
     if args.report_only:
         if not results.rows():
@@ -114,12 +128,38 @@ def _preset(args, presets):
     return dataclasses.replace(presets[args.preset], **overrides)
 
 
+def _text_preset(args, presets):
+    if args.preset not in presets:
+        raise ValueError(f"unknown --preset {args.preset!r}; choose one of: {', '.join(presets)}")
+    for flag in ("open_set", "pictures", "studies", "samples_per_class", "open_set_samples_per_class"):
+        if getattr(args, flag) is not None:
+            raise ValueError(f"--{flag.replace('_', '-')} does not apply to --task text")
+    overrides = {}
+    if args.dataset:
+        overrides["datasets"] = _names(args.dataset, "dataset")
+    for flag, field in (("heads", "heads"), ("augment", "augments")):
+        if getattr(args, flag) is not None:
+            overrides[field] = _names(getattr(args, flag), flag)
+    if args.num_train is not None:
+        overrides["num_train"] = _integers(args.num_train, "num-train", 1)
+    if args.seeds is not None:
+        overrides["seeds"] = _integers(args.seeds, "seeds", 0)
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps must be >= 1; received {args.steps}")
+        overrides["steps"] = args.steps
+    return dataclasses.replace(presets[args.preset], **overrides)
+
+
 def _check_names(specs):
     import keras_margin as km
 
     for spec in specs:
         km.heads.get(spec.head)
-        if spec.augment not in km.augment.image.POLICIES:
+        if spec.study == "text":
+            if spec.augment not in ("none", "eda"):
+                raise ValueError(f"unknown text augmentation {spec.augment!r}; choose from: none, eda")
+        elif spec.augment not in km.augment.image.POLICIES:
             raise ValueError(f"unknown augmentation policy {spec.augment!r}; choose from: "
                              f"{', '.join(km.augment.image.POLICIES)}")
 
@@ -136,7 +176,9 @@ def _check_data(specs, usage_error):
             continue
         checked.add((open_set, spec.dataset))
         try:
-            if open_set:
+            if spec.study == "text":
+                km.data.load_text(spec.dataset, num_train=spec.num_train, seed=spec.seed)
+            elif open_set:
                 km.data.load_open_set(spec.dataset, samples_per_class=spec.samples_per_class,
                                       seed=spec.seed)
             else:

@@ -1,4 +1,4 @@
-"""`fit_small_cnn`: the project's reference training recipe, shared by the CLI and studies."""
+"""The project's reference training recipe, shared by the CLI and the studies."""
 
 import keras
 
@@ -6,12 +6,11 @@ from keras_margin.models.margin_model import MarginModel
 from keras_margin.models.small_cnn import small_cnn
 
 
-def fit_small_cnn(
+def fit_margin_model(
+    backbone,
+    head,
     train,
     validation,
-    head,
-    input_shape,
-    embedding_dim=64,
     epochs=15,
     learning_rate=2e-3,
     steps_per_epoch=None,
@@ -19,29 +18,53 @@ def fit_small_cnn(
     verbose=0,
     callbacks=None,
 ):
-    """Builds `small_cnn` + `head` as a `MarginModel` and trains it with Adam.
+    """Trains `MarginModel(backbone, head)` with Adam whose rate decays along a cosine.
 
-    The learning rate decays from `learning_rate` to 0 along a cosine over all
-    `epochs`: with a constant rate the batch-norm running statistics trail the
-    still-moving weights, and validation accuracy jumps between epochs on small data.
+    The learning rate decays from `learning_rate` to 0 over all `epochs`: with a
+    constant rate the batch-norm running statistics trail the still-moving weights, and
+    validation accuracy jumps between epochs on small data.
 
     Args:
-        train: `tf.data.Dataset` of `(images, labels)` batches, finite.
-        validation: dataset for `validation_data`, or None.
+        backbone: a Keras model from inputs to embeddings.
         head: a `keras_margin.heads` layer.
-        input_shape: `(height, width, channels)` of the images.
-        embedding_dim: size of the embedding the head receives.
+        train: `tf.data.Dataset` of `(inputs, labels)` batches, finite.
+        validation: dataset for `validation_data`, or None.
         epochs: training epochs.
+        learning_rate: initial Adam learning rate.
         steps_per_epoch: optimizer steps per epoch. None means one pass over `train`;
             a number makes `train` repeat, so that an epoch is a fixed budget of steps
             (and validation runs every `steps_per_epoch` steps) whatever the data size.
-        learning_rate: initial Adam learning rate.
         loss: the training loss; `"auto"` is `keras_margin.losses.CrossEntropy()`.
         verbose: Keras progress (0 silent, 1 bar, 2 a line per epoch).
         callbacks: optional Keras callbacks.
 
     Returns:
         `(model, history)`: the trained `MarginModel` and the `History` of `fit`.
+    """
+    model = MarginModel(backbone, head)
+    if steps_per_epoch is not None:
+        train = train.repeat()
+    steps = epochs * (steps_per_epoch or max(int(train.cardinality()), 1))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+    # shuffle=False: the pipelines of keras_margin.data reshuffle every epoch themselves.
+    history = model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,
+                        steps_per_epoch=steps_per_epoch, shuffle=False, callbacks=callbacks)
+    return model, history
+
+
+def fit_small_cnn(train, validation, head, input_shape, embedding_dim=64, **fit_arguments):
+    """`fit_margin_model` with a fresh `small_cnn(embedding_dim, input_shape)` backbone.
+
+    Args:
+        train, validation, head: as in `fit_margin_model`.
+        input_shape: `(height, width, channels)` of the images.
+        embedding_dim: size of the embedding the head receives.
+        **fit_arguments: `epochs`, `learning_rate`, `steps_per_epoch`, `loss`,
+            `verbose`, `callbacks` of `fit_margin_model`.
+
+    Returns:
+        `(model, history)`.
 
     Example:
 
@@ -51,14 +74,4 @@ def fit_small_cnn(
     ...     train, val, km.heads.ArcFace(info.num_classes, scale=16.0), info.input_shape, epochs=2)
     """
     backbone = small_cnn(embedding_dim=embedding_dim, input_shape=input_shape)
-    model = MarginModel(backbone, head)
-    if steps_per_epoch is not None:
-        train = train.repeat()
-    steps = epochs * (steps_per_epoch or max(int(train.cardinality()), 1))
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
-    model.build((None, *input_shape))
-    # shuffle=False: the pipelines of keras_margin.data reshuffle every epoch themselves.
-    history = model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,
-                        steps_per_epoch=steps_per_epoch, shuffle=False, callbacks=callbacks)
-    return model, history
+    return fit_margin_model(backbone, head, train, validation, **fit_arguments)

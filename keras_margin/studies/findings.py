@@ -15,10 +15,10 @@ from keras_margin.studies.statistics import mean_and_half_width
 
 CONFIG_FIELDS = ("study", "dataset", "head", "augment", "samples_per_class", "steps",
                  "embedding_dim", "batch_size", "learning_rate", "imbalance_ratio", "label_noise",
-                 "remedy")
+                 "remedy", "num_train")
 
 
-_DEFAULTS = {"imbalance_ratio": None, "label_noise": 0.0, "remedy": "none"}
+_DEFAULTS = {"imbalance_ratio": None, "label_noise": 0.0, "remedy": "none", "num_train": None}
 
 
 def metric_value(row, name, part="metrics"):
@@ -116,7 +116,9 @@ def describe(comparison, scale=100.0, unit=" points"):
     """One sentence: what was compared, where, by how much, and the verdict."""
     context = comparison.context
     where = []
-    if "samples_per_class" in context:
+    if context.get("num_train") is not None:
+        where.append(f"N={context['num_train']} texts")
+    elif "samples_per_class" in context:
         samples = context["samples_per_class"]
         where.append(f"{'all' if samples is None else samples} per class")
     where += [f"{field}={context[field]}" for field in ("head", "augment") if field in context]

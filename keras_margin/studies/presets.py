@@ -108,3 +108,34 @@ PRESETS = {
         studies=("long-tailed", "label-noise", "convergence"),
     ),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class TextPreset:
+    """The grid of `keras-margin compare --task text`: the EDA paper's limited-data
+    setting, `datasets` x `num_train` x `augments` (`"none"`, `"eda"`) x `heads` x `seeds`,
+    with the `text_cnn` backbone and the paper's recommended EDA parameters per size."""
+
+    datasets: tuple
+    num_train: tuple
+    heads: tuple
+    seeds: tuple
+    steps: int
+    augments: tuple = ("none", "eda")
+
+    def specs(self):
+        return [
+            RunSpec("text", dataset, head, augment, None, seed, self.steps, num_train=size)
+            for dataset, size, augment, head, seed in itertools.product(
+                self.datasets, self.num_train, self.augments, self.heads, self.seeds)
+        ]
+
+
+TEXT_PRESETS = {
+    # 6 runs: about 2 minutes on 2 CPU cores.
+    "quick": TextPreset(datasets=("fortunes",), num_train=(500,), heads=("softmax", "cosface", "arcface"),
+                        seeds=(0,), steps=150),
+    # 72 runs on the Debian fortunes topics and the food reviews, N = 500 and 2,000.
+    "default": TextPreset(datasets=("fortunes", "food-reviews"), num_train=(500, 2000),
+                          heads=("softmax", "cosface", "arcface"), seeds=(0, 1, 2), steps=300),
+}

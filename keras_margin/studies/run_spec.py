@@ -5,7 +5,7 @@ import hashlib
 import json
 
 STUDIES = ("closed-set", "open-set", "embedding-picture", "long-tailed", "label-noise",
-           "convergence")
+           "convergence", "text")
 # What a run may add to the plain recipe against a training difficulty.
 REMEDIES = ("none", "class-weights", "drw", "bootstrapping", "sub-center-cleaning",
             "margin-warmup")
@@ -27,7 +27,9 @@ class RunSpec:
             (train on some identities, verify pairs of identities never seen),
             `"embedding-picture"` (a 2-D embedding, kept for plotting), or a closed-set
             run under a training difficulty: `"long-tailed"` (with `imbalance_ratio`),
-            `"label-noise"` (with `label_noise`) or `"convergence"`.
+            `"label-noise"` (with `label_noise`) or `"convergence"`; or `"text"`: a text
+            dataset of `keras_margin.data.load_text`, `num_train` training texts, the
+            `text_cnn` backbone and `augment` `"none"` or `"eda"`.
         dataset: the dataset name given to `keras_margin.data`.
         head: a head name of `keras_margin.heads.get`.
         augment: an augmentation policy name of `keras_margin.augment.image`.
@@ -48,6 +50,7 @@ class RunSpec:
             the Sub-center ArcFace head, drop samples beyond 75 degrees from their
             dominant sub-centre, train again on the rest), `"margin-warmup"` (margin
             ramped in over the first 30% of the steps).
+        num_train: training texts of a `"text"` run (None: all).
     """
 
     study: str
@@ -63,6 +66,7 @@ class RunSpec:
     imbalance_ratio: object = None
     label_noise: float = 0.0
     remedy: str = "none"
+    num_train: object = None
 
     def __post_init__(self):
         if self.study not in STUDIES:
@@ -90,6 +94,8 @@ class RunSpec:
                                                    ("noise", self.label_noise),
                                                    ("remedy", self.remedy))
             if value not in (None, 0.0, "none"))
+        if self.num_train is not None:
+            extras += f" texts={self.num_train}"
         return (f"{self.study} {self.dataset} {self.head} augment={self.augment} "
                 f"per-class={samples}{extras} seed={self.seed}")
 

@@ -92,6 +92,11 @@ def run(spec, verbose=0):
 
 
 def _load(km, spec):
+    if spec.study == "text":
+        train, validation, test, info = km.data.load_text(
+            spec.dataset, num_train=spec.num_train, seed=spec.seed, batch_size=spec.batch_size,
+            with_info=True)
+        return _ClosedSetData(train, validation, test, info)
     common = dict(samples_per_class=spec.samples_per_class, seed=spec.seed, batch_size=spec.batch_size)
     if spec.study == "open-set":
         return km.data.load_open_set(spec.dataset, **common)
@@ -105,9 +110,15 @@ def _train(km, spec, train, validation, info, verbose):
     """The reference recipe with `spec`'s head, augmentation and remedy."""
     import tensorflow as tf
 
-    if spec.augment != "none":
-        augment = km.augment.image.policy(spec.augment, num_classes=info.num_classes, seed=spec.seed)
-        train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    if spec.study == "text":
+        backbone = km.models.text_cnn(train, embedding_dim=spec.embedding_dim)
+        if spec.augment == "eda":
+            train = _with_eda(km, train, spec)
+    else:
+        backbone = km.models.small_cnn(embedding_dim=spec.embedding_dim, input_shape=info.input_shape)
+        if spec.augment != "none":
+            augment = km.augment.image.policy(spec.augment, num_classes=info.num_classes, seed=spec.seed)
+            train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     head = km.heads.create(spec.head, info.num_classes, info.train_class_counts)
     epochs = min(CURVE_POINTS, spec.steps)
     loss, callbacks = "auto", []
@@ -123,11 +134,31 @@ def _train(km, spec, train, validation, info, verbose):
         loss = km.losses.Bootstrapping("hard")
     elif spec.remedy == "margin-warmup":
         callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
-    return km.models.fit_small_cnn(
-        train, validation, head, info.input_shape, embedding_dim=spec.embedding_dim,
-        epochs=epochs, steps_per_epoch=math.ceil(spec.steps / epochs), loss=loss,
+    return km.models.fit_margin_model(
+        backbone, head, train, validation, epochs=epochs, steps_per_epoch=math.ceil(spec.steps / epochs), loss=loss,
         learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks,
     )
+
+
+# The EDA paper's recommended parameters (Wei & Zou 2019, Table 3) by training-set size:
+# (largest size, alpha for all four operations, augmented copies per text).
+EDA_PARAMETERS = ((500, 0.05, 16), (2000, 0.05, 8), (5000, 0.1, 4), (None, 0.1, 4))
+
+
+def eda_parameters(num_train):
+    """`(alpha, num_aug)` the EDA paper recommends for `num_train` training texts."""
+    for largest, alpha, num_aug in EDA_PARAMETERS:
+        if largest is None or (num_train is not None and num_train <= largest):
+            return alpha, num_aug
+    return EDA_PARAMETERS[-1][1:]
+
+
+def _with_eda(km, train, spec):
+    """Each text plus `num_aug` EDA copies, reshuffled, in batches of the usual size."""
+    alpha, num_aug = eda_parameters(spec.num_train)
+    eda = km.augment.text.EDA(alpha_sr=alpha, alpha_ri=alpha, alpha_rs=alpha, p_rd=alpha)
+    expanded = km.augment.text.seeded_map(train, eda, seed=spec.seed, num_aug=num_aug)
+    return expanded.unbatch().shuffle(20_000, seed=spec.seed).batch(spec.batch_size)
 
 
 def _clean_and_train_again(km, spec, model, data, verbose):

@@ -65,3 +65,22 @@ def test_report_has_the_difficulty_sections(rows, tmp_path):
 def test_sub_center_cleaning_needs_the_sub_center_head():
     with pytest.raises(ValueError, match="subcenterarcface"):
         tiny("label-noise", "arcface", "sub-center-cleaning", label_noise=0.2)
+
+
+def test_text_runs_with_and_without_eda_and_report_the_paper_beside(tmp_path):
+    specs = [RunSpec("text", "fortunes", "cosface", augment, None, 0, 4, embedding_dim=8,
+                     batch_size=32, num_train=60) for augment in ("none", "eda")]
+    rows = [runner.run(spec) for spec in specs]
+    for row in rows:
+        assert row["dataset"]["num_train"] == 60 and len(row["per_class_accuracy"]) == 15
+    write_report(rows, tmp_path)
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Text: EDA on limited data" in markdown
+    assert "N = 60: measured EDA gain" in markdown and "no number for this size" in markdown
+
+
+def test_eda_parameters_follow_the_paper():
+    assert runner.eda_parameters(500) == (0.05, 16)
+    assert runner.eda_parameters(2000) == (0.05, 8)
+    assert runner.eda_parameters(4000) == (0.1, 4)
+    assert runner.eda_parameters(None) == (0.1, 4)
