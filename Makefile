@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/keras-margin train --output $(DEMO_DIR)
+	$(BIN)/keras-margin compare --preset quick --output $(DEMO_DIR)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests

@@ -1,4 +1,4 @@
-"""Augmentation for training pipelines: `image` now; `text` and `audio` to come.
+"""Augmentation for training pipelines: `image` and `text`; `audio` to come.
 
 Everything here runs inside `tf.data`, never inside the model, so an exported model
 contains nothing random.
@@ -10,5 +10,7 @@ Example:
 """
 
 from keras_margin.augment import image
+from keras_margin.augment import magnitude
+from keras_margin.augment import text
 
-__all__ = ["image"]
+__all__ = ["image", "magnitude", "text"]

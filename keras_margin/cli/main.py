@@ -1,4 +1,4 @@
-"""The `keras-margin` command: `train` now; `compare`, `evaluate`, `predict` to come.
+"""The `keras-margin` command: `train`, `compare`, `evaluate` and `predict`.
 
 Errors a user can fix (unknown head, invalid margin, missing dataset or folder) print one
 line, `keras-margin: error: ...`, and exit with status 2, without a traceback.
@@ -7,6 +7,9 @@ line, `keras-margin: error: ...`, and exit with status 2, without a traceback.
 import argparse
 import sys
 
+from keras_margin.cli import compare
+from keras_margin.cli import evaluate
+from keras_margin.cli import predict
 from keras_margin.cli import train
 
 
@@ -26,14 +29,19 @@ def build_parser():
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     commands.required = True
-    train_parser = commands.add_parser(
-        "train",
-        help="train a backbone with a margin head on a dataset, evaluate, export",
-        description=train.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    commands_and_help = (
+        (train, "train a backbone with a margin head on a dataset, evaluate, export"),
+        (compare, "train a grid of heads x augmentation x sizes x seeds and write a comparison report"),
+        (evaluate, "measure an exported SavedModel on a dataset's test split"),
+        (predict, "classify image files with an exported SavedModel (JSON lines)"),
     )
-    train.add_arguments(train_parser)
-    train_parser.set_defaults(run=train.run)
+    for module, help_text in commands_and_help:
+        command = commands.add_parser(
+            module.__name__.rsplit(".", 1)[-1], help=help_text, description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
     return parser
 
 

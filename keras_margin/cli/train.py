@@ -93,28 +93,19 @@ def run(args, usage_error):
         augment = km.augment.image.policy(policy_name, num_classes=info.num_classes, seed=args.seed)
         if policy_name != "none":
             train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-        head = head_class(info.num_classes, **head_kwargs)
+        head = km.heads.create(args.head, info.num_classes, info.train_class_counts, **head_kwargs)
     except (ValueError, FileNotFoundError, km.data.DatasetNotFoundError) as error:
         raise usage_error(_one_line(error)) from None
 
-    backbone = km.models.small_cnn(embedding_dim=args.embedding_dim, input_shape=info.input_shape)
-    model = km.MarginModel(backbone, head)
-    # Cosine decay to 0: with a constant rate the batch-norm running statistics trail the
-    # still-moving weights, and validation accuracy jumps between epochs on small data.
-    steps = args.epochs * max(int(train.cardinality()), 1)
-    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["accuracy"])
-    model.build((None, *info.input_shape))
-    parameters = model.count_params()
     print(f"{info.name}: {info.num_train} training, {info.num_validation} validation, "
-          f"{info.num_test} test images; {type(head).__name__} head; augment={policy_name}; "
-          f"{parameters:,} parameters")
-
+          f"{info.num_test} test images; {type(head).__name__} head; augment={policy_name}")
     started = time.perf_counter()
-    # shuffle=False: the pipeline already reshuffles every epoch (Keras would warn).
-    history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=args.verbose,
-                        shuffle=False)
+    model, history = km.models.fit_small_cnn(
+        train, validation, head, info.input_shape, embedding_dim=args.embedding_dim,
+        epochs=args.epochs, learning_rate=args.learning_rate, verbose=args.verbose,
+    )
     train_seconds = time.perf_counter() - started
+    parameters = model.count_params()
 
     accuracy, macro_f1 = _evaluate(model, test)
     os.makedirs(args.output, exist_ok=True)

@@ -14,21 +14,53 @@ below hold for all of them:
   larger ones.
 - `validation_split=0` gives `validation=None`, which `model.fit(validation_data=None)`
   accepts.
+- `imbalance_ratio` makes the training split long-tailed: class c keeps
+  `floor(n_max * imbalance_ratio ** (-c / (C - 1)))` examples, where `n_max` is
+  `samples_per_class` (or, without it, the smallest class's share of the pool, so
+  every class can give its count). With one seed the long-tailed split is a subset of
+  the balanced `samples_per_class=n_max` one. Validation and test stay as they are.
+- `label_noise` corrupts that fraction of the *training* labels (in expectation);
+  validation and test labels stay clean.
 """
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 
 from keras_margin.data.dataset_info import DatasetInfo
+from keras_margin.data.imbalance import BALANCE_MODES
+from keras_margin.data.imbalance import long_tailed_counts
+from keras_margin.data.label_noise import NOISE_KINDS
+from keras_margin.data.label_noise import with_label_noise
 from keras_margin.data.pipeline import make_pipeline
 from keras_margin.data.stratified import stratified_indices
+from keras_margin.data.stratified import stratified_indices_per_class
 from keras_margin.data.stratified import stratified_split
 
 # Independent random streams derived from the user's seed, so that changing how one
 # split is drawn never changes another.
 _VALIDATION_STREAM = 1
 _SUBSAMPLE_STREAM = 2
+_NOISE_STREAM = 3
+
+
+class TrainingSplit(NamedTuple):
+    """The training examples a loader trains on, as arrays (`load_training_split`).
+
+    Attributes:
+        images: (N, height, width, channels) training images, in the source's dtype.
+        labels: (N,) int labels as trained on, with `label_noise` applied.
+        clean_labels: (N,) the original labels.
+        corrupted: (N,) bool, `labels != clean_labels`.
+        info: the `DatasetInfo` the loader returns for the same arguments.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    clean_labels: np.ndarray
+    corrupted: np.ndarray
+    info: DatasetInfo
 
 
 def check_arguments(samples_per_class, validation_split, seed, batch_size, augment):
@@ -58,6 +90,29 @@ def check_arguments(samples_per_class, validation_split, seed, batch_size, augme
         )
 
 
+def check_study_arguments(imbalance_ratio, label_noise, label_noise_kind, balance):
+    """Raises `ValueError` naming the first invalid imbalance or noise argument."""
+    if imbalance_ratio is not None and (
+        isinstance(imbalance_ratio, bool)
+        or not isinstance(imbalance_ratio, numbers.Real)
+        or not imbalance_ratio >= 1.0
+        or imbalance_ratio == float("inf")
+    ):
+        raise ValueError(
+            f"`imbalance_ratio` must be None or a finite number >= 1; received {imbalance_ratio!r}."
+        )
+    if label_noise is not None and (
+        isinstance(label_noise, bool)
+        or not isinstance(label_noise, numbers.Real)
+        or not 0.0 <= label_noise <= 1.0
+    ):
+        raise ValueError(f"`label_noise` must be None or a number in [0, 1]; received {label_noise!r}.")
+    if label_noise_kind not in NOISE_KINDS:
+        raise ValueError(f"`label_noise_kind` must be one of {NOISE_KINDS}; received {label_noise_kind!r}.")
+    if balance is not None and balance not in BALANCE_MODES:
+        raise ValueError(f"`balance` must be None or one of {BALANCE_MODES}; received {balance!r}.")
+
+
 def assemble(
     source,
     samples_per_class=None,
@@ -66,13 +121,18 @@ def assemble(
     batch_size=64,
     augment=None,
     with_info=False,
+    imbalance_ratio=None,
+    label_noise=None,
+    label_noise_kind="symmetric",
+    balance=None,
 ):
     """Splits `source` and builds the three pipelines (see the module docstring).
 
     Args:
         source: a `SourceData`.
-        samples_per_class, validation_split, seed, batch_size, augment, with_info:
-            as in `keras_margin.data.load`.
+        samples_per_class, validation_split, seed, batch_size, augment, with_info,
+        imbalance_ratio, label_noise, label_noise_kind, balance: as in
+            `keras_margin.data.load`.
 
     Returns:
         `(train, validation, test)`, plus a `DatasetInfo` when `with_info=True`.
@@ -80,32 +140,26 @@ def assemble(
         source has no test examples.
     """
     check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
-    seed = None if seed is None else int(seed)
-    labels = source.train_labels
-    validation_index, pool_index = stratified_split(
-        labels, float(validation_split), seed=_stream(seed, _VALIDATION_STREAM)
+    check_study_arguments(imbalance_ratio, label_noise, label_noise_kind, balance)
+    split, validation_index = _split(
+        source, samples_per_class, validation_split, seed, imbalance_ratio, label_noise,
+        label_noise_kind,
     )
-    train_index = pool_index
-    if samples_per_class is not None:
-        _check_pool_size(source, labels[pool_index], samples_per_class, validation_split)
-        picked = stratified_indices(
-            labels[pool_index], int(samples_per_class), seed=_stream(seed, _SUBSAMPLE_STREAM)
-        )
-        train_index = pool_index[picked]
-
+    seed = None if seed is None else int(seed)
     train = make_pipeline(
-        source.train_images[train_index],
-        labels[train_index],
+        split.images,
+        split.labels,
         batch_size,
         training=True,
         augment=augment,
         seed=seed,
+        balance=balance,
     )
     validation = None
     if validation_split > 0:
         validation = make_pipeline(
             source.train_images[validation_index],
-            labels[validation_index],
+            source.train_labels[validation_index],
             batch_size,
             training=False,
         )
@@ -116,6 +170,71 @@ def assemble(
         )
     if not with_info:
         return train, validation, test
+    return train, validation, test, split.info
+
+
+def training_split(
+    source,
+    samples_per_class=None,
+    validation_split=0.1,
+    seed=0,
+    imbalance_ratio=None,
+    label_noise=None,
+    label_noise_kind="symmetric",
+):
+    """The training examples `assemble` trains on for the same arguments, as arrays.
+
+    Returns:
+        A `TrainingSplit`: images, (noisy) labels, clean labels, the corrupted mask
+        and the `DatasetInfo`.
+    """
+    check_arguments(samples_per_class, validation_split, seed, 1, None)
+    check_study_arguments(imbalance_ratio, label_noise, label_noise_kind, None)
+    split, _ = _split(
+        source, samples_per_class, validation_split, seed, imbalance_ratio, label_noise,
+        label_noise_kind,
+    )
+    return split
+
+
+def _split(source, samples_per_class, validation_split, seed, imbalance_ratio, label_noise,
+           label_noise_kind):
+    """(`TrainingSplit`, validation indices) by the rules of the module docstring."""
+    seed = None if seed is None else int(seed)
+    labels = source.train_labels
+    validation_index, pool_index = stratified_split(
+        labels, float(validation_split), seed=_stream(seed, _VALIDATION_STREAM)
+    )
+    train_index = pool_index
+    if imbalance_ratio is not None:
+        counts = _long_tailed_counts(source, labels[pool_index], samples_per_class,
+                                     imbalance_ratio, validation_split)
+        picked = stratified_indices_per_class(
+            labels[pool_index], counts, seed=_stream(seed, _SUBSAMPLE_STREAM)
+        )
+        train_index = pool_index[picked]
+    elif samples_per_class is not None:
+        _check_pool_size(source, labels[pool_index], samples_per_class, validation_split)
+        picked = stratified_indices(
+            labels[pool_index], int(samples_per_class), seed=_stream(seed, _SUBSAMPLE_STREAM)
+        )
+        train_index = pool_index[picked]
+
+    clean_labels = np.asarray(labels[train_index])
+    train_labels, corrupted = clean_labels, np.zeros(len(train_index), bool)
+    details = dict(source.details)
+    if imbalance_ratio is not None:
+        details["imbalance_ratio"] = float(imbalance_ratio)
+    if label_noise is not None:
+        train_labels, corrupted = with_label_noise(
+            clean_labels, float(label_noise), kind=label_noise_kind,
+            seed=_stream(seed, _NOISE_STREAM), num_classes=source.num_classes,
+        )
+        details["label_noise"] = {
+            "rate": float(label_noise),
+            "kind": label_noise_kind,
+            "num_corrupted": int(corrupted.sum()),
+        }
 
     num_classes = source.num_classes
     info = DatasetInfo(
@@ -123,15 +242,39 @@ def assemble(
         num_classes=num_classes,
         input_shape=source.input_shape,
         class_names=list(source.class_names),
-        train_class_counts=_counts(labels[train_index], num_classes),
+        # The labels as trained on: what class-count methods (LDAM, class weights) see.
+        train_class_counts=_counts(train_labels, num_classes),
         num_train=int(len(train_index)),
         num_validation=int(len(validation_index)),
         num_test=int(len(source.test_labels)),
         source=source.source,
         validation_class_counts=_counts(labels[validation_index], num_classes),
         test_class_counts=_counts(source.test_labels, num_classes),
+        details=details,
     )
-    return train, validation, test, info
+    split = TrainingSplit(
+        images=source.train_images[train_index],
+        labels=train_labels,
+        clean_labels=clean_labels,
+        corrupted=corrupted,
+        info=info,
+    )
+    return split, validation_index
+
+
+def _long_tailed_counts(source, pool_labels, samples_per_class, imbalance_ratio, validation_split):
+    available = np.bincount(pool_labels, minlength=source.num_classes)
+    max_count = int(available.min()) if samples_per_class is None else int(samples_per_class)
+    counts = long_tailed_counts(source.num_classes, max_count, imbalance_ratio)
+    short = np.flatnonzero(np.asarray(counts) > available)
+    if len(short):
+        c = int(short[0])
+        raise ValueError(
+            f"`samples_per_class={samples_per_class}` with `imbalance_ratio={imbalance_ratio:g}` "
+            f"asks for {counts[c]} examples of class {c} ({source.class_names[c]!r}), which "
+            f"has {available[c]} left after holding out validation_split={validation_split:g}."
+        )
+    return counts
 
 
 def _check_pool_size(source, pool_labels, samples_per_class, validation_split):

@@ -23,6 +23,8 @@ class DatasetInfo:
         source: where the data came from, e.g. a package and a file path.
         validation_class_counts: validation examples per class.
         test_class_counts: test examples per class.
+        details: source-specific facts, JSON-friendly; e.g. `glyphs` lists the fonts
+            it rendered under `details["fonts"]`. Empty for most sources.
 
     Example:
 
@@ -43,3 +45,4 @@ class DatasetInfo:
     source: str
     validation_class_counts: list = dataclasses.field(default_factory=list)
     test_class_counts: list = dataclasses.field(default_factory=list)
+    details: dict = dataclasses.field(default_factory=dict)

@@ -2,6 +2,8 @@
 
 from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
+from keras_margin.data.assemble import check_study_arguments
+from keras_margin.data.assemble import training_split
 from keras_margin.data.sources import BUILTIN_SOURCES
 
 
@@ -14,6 +16,10 @@ def load(
     augment=None,
     data_dir=None,
     with_info=False,
+    imbalance_ratio=None,
+    label_noise=None,
+    label_noise_kind="symmetric",
+    balance=None,
 ):
     """Loads a built-in image dataset as `(train, validation, test)` pipelines.
 
@@ -26,6 +32,10 @@ def load(
     - `"fashion-mnist"`: 70,000 Fashion-MNIST images (28x28x1) from the Debian
       package `dataset-fashion-mnist` or the IDX files in `data_dir`. Official
       split: 60,000 training pool, 10,000 test.
+    - `"glyphs"`: 125 characters (classes) rendered in 111 typefaces from Debian font
+      packages (32x32x1), or in the fonts in `data_dir`. Fixed test split by font
+      design: 28 faces (3,188 images); training pool: 83 faces (9,375). Rendered once
+      and cached on disk. For unseen identities see `load_open_set`.
 
     Splitting rules (shared by every loader in `keras_margin.data`):
 
@@ -36,10 +46,18 @@ def load(
     - `samples_per_class` then counts *training* examples: asking for 100 trains on
       exactly 100 per class, drawn (stratified, seeded) from the rest of the pool.
       With one seed, smaller requests pick subsets of larger ones.
+    - `imbalance_ratio` (for studies of class imbalance) makes the training split
+      long-tailed instead: class c keeps `floor(n_max * imbalance_ratio ** (-c / (C-1)))`
+      examples, `n_max` being `samples_per_class` or, without it, the smallest class's
+      share of the pool. Validation and test stay balanced as they were.
+    - `label_noise` (for studies of noisy labels) corrupts that fraction of the
+      training labels, in expectation; validation and test labels stay clean.
+      `load_training_split` with the same arguments returns the same training
+      examples as arrays, with the clean labels and the corrupted mask.
 
     Args:
-        name: one of `"mnist-5k"`, `"digits"`, `"fashion-mnist"` (case and `_`/`-`
-            are not significant).
+        name: one of `"mnist-5k"`, `"digits"`, `"fashion-mnist"`, `"glyphs"` (case
+            and `_`/`-` are not significant).
         samples_per_class: training examples per class, or None for the whole pool.
         validation_split: fraction of the training pool used for validation, in
             [0, 1). With 0, `validation` is None (`model.fit` accepts that).
@@ -49,8 +67,19 @@ def load(
         augment: optional callable `(images, labels) -> (images, labels)` applied to
             every training batch inside `tf.data`; never to validation or test.
         data_dir: folder holding the dataset files, for datasets read from files
-            (`fashion-mnist`); ignored by datasets shipped inside a package.
-        with_info: also return a `DatasetInfo`.
+            (`fashion-mnist`; the fonts for `glyphs`); ignored by datasets shipped
+            inside a package.
+        with_info: also return a `DatasetInfo`. Its `train_class_counts` count the
+            labels as trained on (after `imbalance_ratio` and `label_noise`); its
+            `details` record `imbalance_ratio` and `label_noise` when given.
+        imbalance_ratio: None, or a number >= 1: the ratio of the most to the least
+            frequent training class (see above; Cui et al. 2019, Cao et al. 2019).
+        label_noise: None, or the probability in [0, 1] of corrupting each training
+            label (`keras_margin.data.with_label_noise`).
+        label_noise_kind: `"symmetric"` (default; to a uniformly random other class)
+            or `"pairflip"` (to class `(c + 1) mod C`).
+        balance: None, `"oversample"` or `"undersample"`: draw training batches so
+            every class appears equally often per epoch (`keras_margin.data.balanced`).
 
     Returns:
         `(train, validation, test)`, or `(train, validation, test, info)` with
@@ -81,6 +110,7 @@ def load(
         )
     # Fail on a bad argument before spending seconds reading files.
     check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
+    check_study_arguments(imbalance_ratio, label_noise, label_noise_kind, balance)
     source = BUILTIN_SOURCES[key](data_dir)
     return assemble(
         source,
@@ -90,6 +120,58 @@ def load(
         batch_size=batch_size,
         augment=augment,
         with_info=with_info,
+        imbalance_ratio=imbalance_ratio,
+        label_noise=label_noise,
+        label_noise_kind=label_noise_kind,
+        balance=balance,
+    )
+
+
+def load_training_split(
+    name,
+    samples_per_class=None,
+    validation_split=0.1,
+    seed=0,
+    data_dir=None,
+    imbalance_ratio=None,
+    label_noise=None,
+    label_noise_kind="symmetric",
+):
+    """The training examples `load` trains on for the same arguments, as arrays.
+
+    For measurements that need to know which example is which: after training on
+    `load(name, label_noise=0.4, seed=s)`, `load_training_split(name, label_noise=0.4,
+    seed=s)` gives the same images with the same noisy labels, the clean labels and
+    the mask of corrupted ones, e.g. to score `clean_with_sub_centers`.
+
+    Args:
+        name, samples_per_class, validation_split, seed, data_dir, imbalance_ratio,
+        label_noise, label_noise_kind: as in `load`.
+
+    Returns:
+        A `TrainingSplit` `(images, labels, clean_labels, corrupted, info)`.
+
+    Example:
+
+    >>> import keras_margin as km
+    >>> split = km.data.load_training_split("digits", samples_per_class=20, label_noise=0.3)
+    >>> split.images.shape[0] == len(split.labels) == 200
+    True
+    """
+    key = _canonical(name)
+    if key not in BUILTIN_SOURCES:
+        known = ", ".join(sorted(BUILTIN_SOURCES))
+        raise ValueError(f"Unknown dataset {name!r}; known datasets: {known}.")
+    check_arguments(samples_per_class, validation_split, seed, 1, None)
+    check_study_arguments(imbalance_ratio, label_noise, label_noise_kind, None)
+    return training_split(
+        BUILTIN_SOURCES[key](data_dir),
+        samples_per_class=samples_per_class,
+        validation_split=validation_split,
+        seed=seed,
+        imbalance_ratio=imbalance_ratio,
+        label_noise=label_noise,
+        label_noise_kind=label_noise_kind,
     )
 
 

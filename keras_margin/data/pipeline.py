@@ -5,8 +5,10 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from keras_margin.data.imbalance import balanced_indices
 
-def make_pipeline(images, labels, batch_size, training, augment=None, seed=None):
+
+def make_pipeline(images, labels, batch_size, training, augment=None, seed=None, balance=None):
     """Builds the `tf.data` pipeline that every `keras_margin.data` loader returns.
 
     Steps: keep the decoded arrays in memory -> shuffle (training only, reshuffled
@@ -30,6 +32,9 @@ def make_pipeline(images, labels, batch_size, training, augment=None, seed=None)
             Only allowed with `training=True`: evaluation data must stay untouched.
         seed: seed of the shuffle. With an int, epoch `k` has the same order in every
             run; different epochs still differ.
+        balance: None (every example once per epoch), `"oversample"` or
+            `"undersample"`: every class equally often per epoch, as in
+            `keras_margin.data.balanced`. Training only.
 
     Returns:
         A `tf.data.Dataset` of `(images, labels)`: float32 images of shape
@@ -54,6 +59,8 @@ def make_pipeline(images, labels, batch_size, training, augment=None, seed=None)
         raise ValueError(f"`augment` must be a callable or None; received {augment!r}.")
     if augment is not None and not training:
         raise ValueError("`augment` is only applied to training data; pass training=True.")
+    if balance is not None and not training:
+        raise ValueError("`balance` only applies to training data; pass training=True.")
     images = np.asarray(images)
     labels = np.asarray(labels)
     if labels.ndim != 1 or len(images) != len(labels):
@@ -69,8 +76,15 @@ def make_pipeline(images, labels, batch_size, training, augment=None, seed=None)
         batch_images = tf.cast(tf.gather(image_table, indices), tf.float32)
         return batch_images, tf.gather(label_table, indices)
 
-    dataset = tf.data.Dataset.range(num_examples)
-    if training and num_examples > 0:
+    if balance is not None:
+        dataset = balanced_indices(labels, mode=balance, seed=seed)
+        counts = np.bincount(labels)
+        per_class = counts.max() if balance == "oversample" else counts.min()
+        # choose_from_datasets cannot know its length; an epoch has exactly this many.
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(int(per_class) * len(counts)))
+    else:
+        dataset = tf.data.Dataset.range(num_examples)
+    if training and num_examples > 0 and balance is None:
         dataset = dataset.shuffle(num_examples, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)

@@ -22,6 +22,8 @@ class SourceData:
         test_labels: `(num_test,)` integer labels.
         class_names: list of `num_classes` strings.
         source: human-readable description of where the data came from.
+        details: source-specific facts worth reporting with results, JSON-friendly
+            (e.g. the fonts that `glyphs` rendered); passed on to `DatasetInfo`.
     """
 
     name: str
@@ -31,6 +33,7 @@ class SourceData:
     test_labels: np.ndarray
     class_names: list
     source: str
+    details: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         num_classes = len(self.class_names)
@@ -56,7 +59,9 @@ class SourceData:
             )
 
     @classmethod
-    def from_fixed_test_split(cls, name, images, labels, test_index, pool_index, class_names, source):
+    def from_fixed_test_split(
+        cls, name, images, labels, test_index, pool_index, class_names, source, details=None
+    ):
         """A source whose test split is `test_index` of one labelled array set."""
         return cls(
             name=name,
@@ -66,6 +71,7 @@ class SourceData:
             test_labels=labels[test_index],
             class_names=class_names,
             source=source,
+            details={} if details is None else details,
         )
 
     @property

@@ -45,16 +45,58 @@ def stratified_indices(labels, samples_per_class, seed=0):
             f"received {samples_per_class!r}."
         )
     labels = _as_labels(labels)
+    return _per_class_indices(labels, lambda label: samples_per_class, seed, "samples_per_class")
+
+
+def stratified_indices_per_class(labels, class_counts, seed=0):
+    """Picks `class_counts[c]` random examples of every class `c` present in `labels`.
+
+    The draws are those of `stratified_indices` (one seeded permutation per class, in
+    class order), so with the same seed the picks are a subset of what
+    `stratified_indices(labels, max(class_counts), seed)` picks: a long-tailed subset
+    nests inside the balanced one.
+
+    Args:
+        labels: 1-D array of integer class labels.
+        class_counts: examples to take per class, indexed by label; a sequence of
+            integers >= 0 covering every label present.
+        seed: an int, `None` or a `numpy.random.Generator`.
+
+    Returns:
+        A sorted 1-D int64 array of indices into `labels`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    >>> picked = stratified_indices_per_class(labels, [3, 1], seed=0)
+    >>> np.bincount(labels[picked]).tolist()
+    [3, 1]
+    """
+    labels = _as_labels(labels)
+    counts = list(class_counts)
+    if labels.size and labels.max() >= len(counts):
+        raise ValueError(
+            f"`class_counts` has {len(counts)} entries but `labels` holds class {labels.max()}."
+        )
+    for count in counts:
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+            raise ValueError(f"`class_counts` must hold integers >= 0; received {class_counts!r}.")
+    return _per_class_indices(labels, lambda label: int(counts[label]), seed, "class_counts")
+
+
+def _per_class_indices(labels, count_of, seed, argument):
     rng = np.random.default_rng(seed)
     picked = []
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
-        if len(members) < samples_per_class:
+        count = count_of(label)
+        if len(members) < count:
             raise ValueError(
-                f"`samples_per_class={samples_per_class}` is more than class {label} "
-                f"has ({len(members)} examples available)."
+                f"`{argument}={count}` is more than class {label} has "
+                f"({len(members)} examples available)."
             )
-        picked.append(rng.permutation(members)[:samples_per_class])
+        picked.append(rng.permutation(members)[:count])
     return _sorted(picked)
 
 
@@ -120,3 +162,51 @@ def _sorted(parts):
     if not parts:
         return np.zeros((0,), dtype=np.int64)
     return np.sort(np.concatenate(parts)).astype(np.int64)
+
+
+def proportional_indices(labels, total, seed=0):
+    """Picks `total` random examples with the class proportions of `labels`, nested.
+
+    Every class is walked in the order of one seeded random permutation, and its
+    `r`-th example gets the position `(r + u) / n_class` (with `u` uniform in [0, 1));
+    the `total` examples with the smallest positions are taken. So each class gets
+    its share of `total` to within one example, and for a fixed seed a smaller
+    `total` always picks a subset of what a larger one picks (the same nesting as
+    `stratified_indices`).
+
+    Args:
+        labels: 1-D array of integer class labels.
+        total: how many examples to take, an integer in [0, len(labels)].
+        seed: an int, `None` (fresh randomness) or a `numpy.random.Generator`.
+
+    Returns:
+        A sorted 1-D int64 array of `total` indices into `labels`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> labels = np.repeat([0, 1], [30, 10])
+    >>> np.bincount(labels[proportional_indices(labels, 8, seed=0)]).tolist()
+    [6, 2]
+    """
+    labels = _as_labels(labels)
+    if (
+        isinstance(total, bool)
+        or not isinstance(total, numbers.Integral)
+        or not 0 <= total <= len(labels)
+    ):
+        raise ValueError(
+            f"`total` must be an integer in [0, {len(labels)}]; received {total!r}."
+        )
+    rng = np.random.default_rng(seed)
+    members, positions = [], []
+    for label in np.unique(labels):
+        order = rng.permutation(np.flatnonzero(labels == label))
+        members.append(order)
+        positions.append((np.arange(len(order)) + rng.random(len(order))) / len(order))
+    if not members:
+        return np.zeros((0,), dtype=np.int64)
+    members = np.concatenate(members)
+    positions = np.concatenate(positions)
+    picked = members[np.argsort(positions, kind="stable")[:total]]
+    return np.sort(picked).astype(np.int64)

@@ -6,6 +6,8 @@ These keep the forward value exact (the cosine is only clipped to [-1, 1]) and b
 backward pass by flooring `1 - c^2` at `_SINE_SQUARED_FLOOR` there.
 """
 
+import math
+
 from keras import ops
 
 from keras_margin.heads._class_logits import upstream_gradients
@@ -44,3 +46,25 @@ def sine(cosine):
         return -upstream * inside * clipped / floor
 
     return value, grad
+
+
+def add_angle(cosine, margin):
+    """`cos(theta + m)` for `theta = arccos(cosine)`, with ArcFace's monotone fallback.
+
+    Where `theta + m > pi` the value is `cos(theta) - m * sin(m)`, as in ArcFace (past
+    pi, `cos(theta + m)` would rise again and reward moving away from the class).
+    `margin` is a number or a tensor that broadcasts against `cosine` (per-sample
+    margins: MagFace, ElasticFace); a negative margin never takes the fallback.
+    """
+    cosine = ops.clip(cosine, -1.0, 1.0)
+    if isinstance(margin, (int, float)):
+        cos_m, sin_m = math.cos(margin), math.sin(margin)
+        positive = margin > 0
+    else:
+        margin = ops.cast(margin, cosine.dtype)
+        cos_m, sin_m = ops.cos(margin), ops.sin(margin)
+        positive = margin > 0.0
+    shifted = cosine * cos_m - sine(cosine) * sin_m
+    # theta + m > pi  <=>  cos(theta) < cos(pi - m) = -cos(m), for m in (0, pi]
+    past_pi = ops.logical_and(positive, cosine < -cos_m)
+    return ops.where(past_pi, cosine - margin * sin_m, shifted)

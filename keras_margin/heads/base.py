@@ -1,10 +1,13 @@
 """`MarginHead`: the base class of every classification head in keras_margin."""
 
+import inspect
+
 import keras
 from keras import ops
 
 from keras_margin.heads import _labels
 from keras_margin.heads import _class_logits
+from keras_margin.heads.margin_context import MarginContext
 from keras_margin.utils import validation
 
 # Floor for embedding norms, so a zero embedding gives cosines of 0 instead of 0 / 0.
@@ -26,14 +29,35 @@ class MarginHead(keras.layers.Layer):
     normalised copy of the centre matrix is made); the margin only touches the B
     target logits.
 
-    Subclasses set three class attributes and override a few hooks:
+    Subclasses set a few class attributes and override a few hooks:
 
     - `normalize_embeddings`: use `x / ||x||` (cosine heads) or `x` as it is.
     - `normalize_centers`: divide by `||W_j||` (unit centres) or keep centre norms.
     - `has_margin`: False for heads whose training logits equal their inference logits.
+    - `adjusts_non_target_logits`: True for heads that also change non-target logits
+      in training (CurricularFace); only then is `non_target_cosine` called.
+    - `centers_per_class`: K > 1 gives each class K centres (kernel D x C*K, class j's
+      centres in columns j*K .. j*K + K - 1) and the class cosine is the largest of
+      its K cosines (Sub-center ArcFace).
     - `logit_scale(embedding_norms)`: the per-sample scale `r_b`.
-    - `target_cosine(cosine)`: the margin, as a function of the target cosine.
-    - `on_training_step()`: advance annealing state once per training call.
+    - `target_cosine(cosine[, context])`: the margin, as a function of the target cosine.
+    - `non_target_cosine(cosine, context)`: the training cosines of the other classes.
+    - `on_training_step([context])`: update state once per training call.
+
+    Heads with a margin (`has_margin`) own a non-trainable scalar `margin_scale`
+    (alpha, default 1, saved with the weights, not in the config). Every margined
+    training cosine is `alpha * margined + (1 - alpha) * cosine`: alpha = 1 is the
+    head as defined (exactly, bit for bit), alpha = 0 is the head without margin
+    (NormFace for cosine heads), and in between the margin grows linearly. For an
+    additive cosine margin (CosFace, LDAM, ElasticFace-Cos) that is the margin `m`
+    multiplied by alpha; for angular ones it blends the two target curves, which stay
+    monotone in the angle. It is a variable so that a callback
+    (`keras_margin.callbacks.MarginWarmup`) can change it inside a compiled train step.
+
+    A hook whose signature has a `context` parameter receives a `MarginContext`
+    (embedding norms, target cosines, class ids or label matrix) for margins that
+    depend on more than the cosine: AdaFace, MagFace, LDAM, ElasticFace+. Hooks run
+    only in training calls with labels, so state they update is frozen at inference.
 
     Labels may be class ids, shape `(batch,)` or `(batch, 1)`, or a floating
     `(batch, num_classes)` one-hot or soft label matrix (MixUp, CutMix, label
@@ -58,6 +82,8 @@ class MarginHead(keras.layers.Layer):
     normalize_embeddings = True
     normalize_centers = True
     has_margin = True
+    adjusts_non_target_logits = False
+    centers_per_class = 1
 
     def __init__(
         self,
@@ -71,6 +97,12 @@ class MarginHead(keras.layers.Layer):
         self.num_classes = validation.integer_at_least(num_classes, 2, "num_classes")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        if self.has_margin:
+            # Created here, not in `build`: a callback may set it before the first
+            # training step, and Keras builds a model inside that step's trace.
+            self.margin_scale = self.add_weight(
+                name="margin_scale", shape=(), initializer="ones", trainable=False
+            )
 
     def build(self, embeddings_shape, labels_shape=None):
         embedding_dim = embeddings_shape[-1]
@@ -81,7 +113,7 @@ class MarginHead(keras.layers.Layer):
             )
         self.kernel = self.add_weight(
             name="kernel",
-            shape=(embedding_dim, self.num_classes),
+            shape=(embedding_dim, self.num_classes * self.centers_per_class),
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
         )
@@ -92,11 +124,27 @@ class MarginHead(keras.layers.Layer):
         raise NotImplementedError
 
     def target_cosine(self, cosine):
-        """The margin: maps target cosines (any shape) to margined cosines."""
+        """The margin: maps target cosines to margined cosines.
+
+        `cosine` is (batch, 1) for class ids and (batch, num_classes) for a label
+        matrix. An override may take a second parameter, `context` (a `MarginContext`).
+        """
+        return cosine
+
+    def non_target_cosine(self, cosine, context):
+        """Training cosines of the non-target classes (`adjusts_non_target_logits`).
+
+        Receives all (batch, num_classes) cosines; the target entries of its result are
+        replaced by the margined ones (with a label matrix, mixed by label mass), so it
+        need not leave them alone. Elementwise work only: it runs on B x C entries.
+        """
         return cosine
 
     def on_training_step(self):
-        """Called once per training call with labels, before the margin is applied."""
+        """Called once per training call with labels, before the margin is applied.
+
+        An override may take a `context` parameter (a `MarginContext`).
+        """
 
     # ----------------------------------------------------------------- public
     @property
@@ -135,8 +183,10 @@ class MarginHead(keras.layers.Layer):
 
     def inference_logits(self, embeddings):
         """Logits without margin: `r_b * c_j * cos(theta_bj)` for every class."""
-        return _class_logits.class_logits(
-            self._scaled_embeddings(embeddings), self._kernel_value(), self.normalize_centers
+        return self._pool_centers(
+            _class_logits.class_logits(
+                self._scaled_embeddings(embeddings), self._kernel_value(), self.normalize_centers
+            )
         )
 
     def get_config(self):
@@ -166,29 +216,87 @@ class MarginHead(keras.layers.Layer):
             return scale
         return scale * _class_logits.column_norms(self._kernel_value())
 
+    def _pool_centers(self, logits):
+        """(B, C*K) logits -> (B, C): each class's largest logit over its K centres."""
+        if self.centers_per_class == 1:
+            return logits
+        pooled = ops.reshape(logits, (-1, self.num_classes, self.centers_per_class))
+        return ops.max(pooled, axis=-1)
+
+    def _logits_and_targets(self, embeddings, ids):
+        """(B, C) logits, their (B,) target entries and the (B,) target centre norms."""
+        if self.centers_per_class == 1:
+            return _class_logits.class_logits_and_targets(
+                self._scaled_embeddings(embeddings), self._kernel_value(), ids, self.normalize_centers
+            )
+        # Several centres per class are pooled by a max, so the fused op's in-place
+        # target gradient does not apply; a gather on the pooled logits does.
+        logits = self.inference_logits(embeddings)
+        targets = _class_logits.gather_targets(logits, ids)
+        return logits, targets, ops.ones_like(targets)
+
+    def _run_hook(self, hook, *args, context):
+        if "context" in inspect.signature(hook).parameters:
+            return hook(*args, context=context)
+        return hook(*args)
+
     def _margin_on_class_ids(self, embeddings, ids):
         """(inference logits, logits with the margin on each row's target)."""
-        self.on_training_step()
         valid = _labels.valid_class_ids(ids, self.num_classes)
         ids = ops.where(valid, ids, 0)
-        logits, target_logits, target_center_norms = _class_logits.class_logits_and_targets(
-            self._scaled_embeddings(embeddings), self._kernel_value(), ids, self.normalize_centers
+        logits, target_logits, target_center_norms = self._logits_and_targets(embeddings, ids)
+        embedding_norms = _embedding_norms(embeddings)
+        scale = self.logit_scale(embedding_norms)[:, 0] * target_center_norms
+        # (B, 1), not (B,): per-sample context fields are (B, 1) and must not broadcast
+        # against the target cosines into a (B, B) matrix.
+        target_cosines = ops.expand_dims(_safe_divide(target_logits, scale), -1)
+        context = MarginContext(
+            embeddings, embedding_norms, target_cosines, ops.expand_dims(ids, -1), None, self.num_classes
         )
-        scale = self.logit_scale(_embedding_norms(embeddings))[:, 0] * target_center_norms
-        margined = scale * self.target_cosine(_safe_divide(target_logits, scale))
+        self._run_hook(self.on_training_step, context=context)
+        margined_cosines = self._scaled_margin(
+            self._run_hook(self.target_cosine, target_cosines, context=context), target_cosines
+        )
+        margined = scale * ops.squeeze(margined_cosines, -1)
         # A row whose id is out of range becomes NaN (where no assertion can run, e.g.
         # under XLA), so a bad label never yields a plausible loss.
         margined = ops.where(valid, margined, float("nan"))
+        training_logits = logits
+        if self.adjusts_non_target_logits:
+            row_scale = self._target_scale(embeddings)
+            cosines = _safe_divide(logits, row_scale)
+            training_logits = row_scale * self._scaled_margin(
+                self.non_target_cosine(cosines, context), cosines
+            )
         indices = _class_logits.target_indices(ids)
-        return logits, ops.scatter_update(logits, indices, margined)
+        return logits, ops.scatter_update(training_logits, indices, margined)
 
     def _margin_on_label_matrix(self, embeddings, logits, labels):
         """`logits + y * (margined - logits)`: each class's margin by its label mass."""
-        self.on_training_step()
         labels = ops.cast(labels, logits.dtype)
         scale = self._target_scale(embeddings)
-        margined = scale * self.target_cosine(_safe_divide(logits, scale))
+        cosines = _safe_divide(logits, scale)
+        label_mass = ops.sum(labels, axis=-1, keepdims=True)
+        target_cosines = ops.sum(labels * cosines, axis=-1, keepdims=True) / ops.maximum(
+            label_mass, _EMBEDDING_NORM_EPSILON
+        )
+        context = MarginContext(
+            embeddings, _embedding_norms(embeddings), target_cosines, None, labels, self.num_classes
+        )
+        self._run_hook(self.on_training_step, context=context)
+        margined = scale * self._scaled_margin(
+            self._run_hook(self.target_cosine, cosines, context=context), cosines
+        )
+        if self.adjusts_non_target_logits:
+            logits = scale * self._scaled_margin(self.non_target_cosine(cosines, context), cosines)
         return logits + labels * (margined - logits)
+
+    def _scaled_margin(self, margined, cosines):
+        """`alpha * margined + (1 - alpha) * cosines`; exactly `margined` at alpha = 1."""
+        alpha = ops.cast(self.margin_scale, margined.dtype)
+        # Not `cosines + alpha * (margined - cosines)`: that rounds at alpha = 1, while
+        # `1 * x + 0 * y` is x exactly, so the head is unchanged unless warmed up.
+        return alpha * margined + (1.0 - alpha) * cosines
 
 
 def _squared_norms(embeddings):

@@ -1,6 +1,9 @@
 """Models: `MarginModel` (backbone + head) and small reference backbones."""
 
 from keras_margin.models.margin_model import MarginModel
+from keras_margin.models.recipe import fit_margin_model
+from keras_margin.models.recipe import fit_small_cnn
 from keras_margin.models.small_cnn import small_cnn
+from keras_margin.models.text_cnn import text_cnn
 
-__all__ = ["MarginModel", "small_cnn"]
+__all__ = ["MarginModel", "fit_margin_model", "fit_small_cnn", "small_cnn", "text_cnn"]

@@ -44,6 +44,29 @@ def non_negative(value, name):
     return number_in_range(value, name, low=0.0)
 
 
+def class_counts(value, name):
+    """Returns `value` as a tuple of ints; raises unless it is >= 2 positive integers."""
+    message = (
+        f"`{name}` must be a sequence of at least 2 positive integers (samples per "
+        f"class); received {value!r}."
+    )
+    try:
+        values = list(value)
+    except TypeError:
+        raise ValueError(message) from None
+    if len(values) < 2:
+        raise ValueError(message)
+    for count in values:
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, numbers.Real)
+            or not float(count).is_integer()
+            or count < 1
+        ):
+            raise ValueError(message)
+    return tuple(int(count) for count in values)
+
+
 def _fmt(bound):
     if bound == math.pi:
         return "pi"

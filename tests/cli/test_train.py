@@ -35,7 +35,9 @@ def test_train_writes_export_model_and_summary(tmp_path, capsys):
     assert not [p for p in os.listdir(output) if ".tmp" in p]
 
 
-@pytest.mark.parametrize("head", ["sphereface", "lsoftmax", "combinedmargin", "softmax", "normface"])
+@pytest.mark.parametrize("head", ["sphereface", "lsoftmax", "combinedmargin", "softmax", "normface",
+                                  "subcenterarcface", "adaface", "magface", "curricularface",
+                                  "elasticface", "ldam"])
 def test_every_head_trains_from_the_command_line(tmp_path, head):
     assert main(["train", *FAST, "--head", head, "--augment", "none", "--output", str(tmp_path)]) == 0
 
@@ -79,7 +81,8 @@ def test_console_script_is_quiet_and_exits_2_without_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "keras-margin: error: Unknown head 'nope'; choose one of: softmax, normface, largemarginsoftmax, "
-        "sphereface, cosface, arcface, combinedmargin."]
+        "sphereface, cosface, arcface, combinedmargin, subcenterarcface, adaface, magface, "
+        "curricularface, elasticface, ldam."]
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 

@@ -1,6 +1,7 @@
 """Helpers for the keras_margin.data tests: IDX files written by hand, split collectors."""
 
 import gzip
+import os
 import struct
 
 import numpy as np
@@ -71,3 +72,37 @@ def collect(dataset):
 def image_keys(images):
     """One bytes key per image, to compare splits as sets of images."""
     return [image.tobytes() for image in np.asarray(images)]
+
+
+# A small font folder for the glyphs tests: (Debian file, design, split or None when
+# the face must be skipped). Two training designs, two test designs, a face that lacks
+# Cyrillic, and the symbol and math fonts that must be skipped.
+TEST_FONTS = [
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "vera-sans", "train"),
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "vera-sans", "train"),
+    ("/usr/share/fonts/truetype/freefont/FreeSans.ttf", "helvetica", "train"),
+    ("/usr/share/fonts/opentype/urw-base35/NimbusSans-Regular.otf", "helvetica", "train"),
+    ("/usr/share/texmf/fonts/opentype/public/tex-gyre/texgyreheros-regular.otf",
+     "helvetica", "train"),
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "vera-serif", "test"),
+    ("/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
+     "liberation-mono", "test"),
+    ("/usr/share/fonts/opentype/urw-base35/StandardSymbolsPS.otf", None, None),
+    ("/usr/share/fonts/opentype/urw-base35/D050000L.otf", None, None),
+    ("/usr/share/fonts/truetype/dejavu/DejaVuMathTeXGyre.ttf", None, None),
+]
+# The face in TEST_FONTS without Cyrillic or most Greek small letters.
+LATIN_ONLY_FONT = "texgyreheros-regular.otf"
+
+
+def write_font_folder(folder):
+    """Links the TEST_FONTS into `folder`; fails with the Debian packages to install."""
+    missing = [path for path, _, _ in TEST_FONTS if not os.path.isfile(path)]
+    if missing:
+        raise FileNotFoundError(
+            f"glyphs tests need {', '.join(missing)}: apt-get install fonts-dejavu-core "
+            "fonts-freefont-ttf fonts-urw-base35 fonts-liberation2 fonts-texgyre"
+        )
+    for path, _, _ in TEST_FONTS:
+        os.symlink(path, os.path.join(folder, os.path.basename(path)))
+    return folder

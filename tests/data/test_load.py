@@ -167,11 +167,11 @@ def test_augment_is_applied_to_training_batches_only():
 def test_names_ignore_case_and_underscores(fashion_dir):
     *_, info = km.data.load("Fashion_MNIST", data_dir=fashion_dir, with_info=True)
     assert info.name == "fashion-mnist"
-    assert km.data.available_datasets() == ["digits", "fashion-mnist", "mnist-5k"]
+    assert km.data.available_datasets() == ["digits", "fashion-mnist", "glyphs", "mnist-5k"]
 
 
 def test_unknown_name_lists_known_names():
-    with pytest.raises(ValueError, match="'cifar-10'.*digits, fashion-mnist, mnist-5k"):
+    with pytest.raises(ValueError, match="'cifar-10'.*digits, fashion-mnist, glyphs, mnist-5k"):
         km.data.load("cifar-10")
 
 

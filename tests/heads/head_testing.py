@@ -11,22 +11,34 @@ def head_with_kernel(head, kernel):
     return head
 
 
-def numerical_gradients(head_factory, embeddings, kernel, labels, seed=0, step=1e-6):
+def numerical_gradients(head_factory, embeddings, kernel, labels, seed=0, step=1e-6, with_losses=False):
     """Analytic (tf.GradientTape) and central-difference gradients, float64.
 
     The objective is `sum(logits * weights)` with fixed random weights, so every logit
-    contributes. Returns `((analytic_x, analytic_w), (numeric_x, numeric_w))`.
+    contributes, plus the head's added losses if `with_losses`. The head's
+    non-trainable state (EMAs, counters, seed) is restored before every evaluation, so
+    all of them see the same state. Returns `((analytic_x, analytic_w), (numeric_x,
+    numeric_w))`.
     """
     head = head_with_kernel(head_factory(dtype="float64"), kernel.astype(np.float64))
-    weights = np.random.default_rng(seed).normal(size=(embeddings.shape[0], kernel.shape[1]))
+    weights = np.random.default_rng(seed).normal(size=(embeddings.shape[0], head.num_classes))
+    state = [np.asarray(v) for v in head.non_trainable_variables]
+
+    def evaluate(x):
+        for variable, value in zip(head.non_trainable_variables, state):
+            variable.assign(value)
+        value = tf.reduce_sum(head(x, labels=labels, training=True) * weights)
+        if with_losses:
+            value = value + tf.add_n(head.losses)
+        return value
 
     def objective(x, w):
         head.kernel.assign(w)
-        return float(np.sum(np.asarray(head(x, labels=labels, training=True)) * weights))
+        return float(evaluate(x))
 
     x = tf.Variable(embeddings.astype(np.float64))
     with tf.GradientTape() as tape:
-        value = tf.reduce_sum(head(x, labels=labels, training=True) * weights)
+        value = evaluate(x)
     grad_x, grad_w = tape.gradient(value, [x, head.kernel])
 
     def central(array, evaluate):
@@ -45,8 +57,10 @@ def numerical_gradients(head_factory, embeddings, kernel, labels, seed=0, step=1
     return (np.asarray(grad_x), np.asarray(grad_w)), (numeric_x, numeric_w)
 
 
-def assert_gradients_match(head_factory, embeddings, kernel, labels, rtol=1e-5):
-    (ax, aw), (nx, nw) = numerical_gradients(head_factory, embeddings, kernel, labels)
+def assert_gradients_match(head_factory, embeddings, kernel, labels, rtol=1e-5, with_losses=False):
+    (ax, aw), (nx, nw) = numerical_gradients(
+        head_factory, embeddings, kernel, labels, with_losses=with_losses
+    )
     np.testing.assert_allclose(ax, nx, rtol=rtol, atol=rtol * max(1.0, np.abs(nx).max()))
     np.testing.assert_allclose(aw, nw, rtol=rtol, atol=rtol * max(1.0, np.abs(nw).max()))
 

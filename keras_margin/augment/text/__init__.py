@@ -1,0 +1,53 @@
+"""Text augmentation for text classification: the EDA family, graph-native.
+
+Layers (Keras layers over `tf.string` input; see `TextAugmentation` for shapes, seeds
+and UTF-8 handling):
+
+- `SynonymReplacement(synonyms=None, alpha=0.1, stop_words="english", seed=None)`
+- `RandomInsertion(synonyms=None, alpha=0.1, stop_words="english", seed=None)`
+- `RandomSwap(alpha=0.1, seed=None)`
+- `RandomDeletion(p=0.1, seed=None)`
+- `EDA(synonyms=None, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, seed=None)`:
+  one of the four per text.
+
+`seeded_map(dataset, layer, seed, num_aug=None)` maps a layer over a `tf.data`
+dataset with per-element seeds, so the output is a function of (seed, epoch, element)
+under any parallelism; with `num_aug` it adds Wei & Zou's augmented copies.
+`SynonymTable` builds the synonym table from WordNet 3.0, a TSV file or a dict.
+
+Example:
+
+>>> import tensorflow as tf
+>>> from keras_margin.augment import text
+>>> swap = text.RandomSwap(alpha=0.1, seed=0)
+>>> data = tf.data.Dataset.from_tensor_slices(["a b c d", "e f"]).batch(2)
+>>> data = text.seeded_map(data, swap, seed=0)
+
+References:
+    Wei & Zou, "EDA: Easy Data Augmentation Techniques for Boosting Performance on
+    Text Classification Tasks", EMNLP-IJCNLP 2019, arXiv:1901.11196.
+"""
+
+from keras_margin.augment.text import stop_words
+from keras_margin.augment.text.base import SynonymAugmentation
+from keras_margin.augment.text.base import TextAugmentation
+from keras_margin.augment.text.eda import EDA
+from keras_margin.augment.text.random_deletion import RandomDeletion
+from keras_margin.augment.text.random_insertion import RandomInsertion
+from keras_margin.augment.text.random_swap import RandomSwap
+from keras_margin.augment.text.seeded_map import seeded_map
+from keras_margin.augment.text.synonym_replacement import SynonymReplacement
+from keras_margin.augment.text.synonyms import SynonymTable
+
+__all__ = [
+    "EDA",
+    "RandomDeletion",
+    "RandomInsertion",
+    "RandomSwap",
+    "SynonymAugmentation",
+    "SynonymReplacement",
+    "SynonymTable",
+    "TextAugmentation",
+    "seeded_map",
+    "stop_words",
+]

@@ -1,0 +1,204 @@
+"""Run a grid of training runs (heads x augmentation x training-set size x seeds) and
+write a report that compares them.
+
+Each finished run is appended to OUTPUT/results.jsonl atomically; running the same
+command again resumes (finished runs are skipped, an interrupted run is redone). The
+report (report.md, self-contained report.html, results.csv, figures/) is rewritten
+from results.jsonl at the end, or alone with --report-only.
+
+Presets (exact grids in docs/compare.md):
+  quick    softmax, cosface, arcface x none, standard x 10, 50 per class x 1 seed,
+           10 epochs, plus open-set and 2-D embedding runs: about 4 minutes on 2 cores
+  default  softmax, normface, cosface, arcface, sphereface x none, standard
+           x 10, 30, 100 per class x 3 seeds, 12 epochs, plus open-set and 2-D
+           embedding runs: about 25 minutes on 2 cores
+Options given on the command line replace the preset's values.
+
+With --task text: the EDA paper's limited-data setting (Wei & Zou 2019) on the Debian
+fortunes topics and food reviews, N = 500 and 2,000 training texts, text_cnn, with and
+without EDA at the paper's recommended parameters for each N:
+  quick    fortunes, N = 500, softmax, cosface, arcface x none, eda, seed 0
+  default  fortunes, food-reviews x N = 500, 2000 x softmax, cosface, arcface
+           x none, eda x seeds 0, 1, 2
+"""
+
+import argparse
+import dataclasses
+import os
+import shlex
+import sys
+
+
+def add_arguments(parser):
+    parser.add_argument("--preset", default="default", help="quick or default (default: %(default)s)")
+    parser.add_argument("--task", choices=("image", "text"), default="image",
+                        help="modality of the study (default: %(default)s); text: the EDA paper's "
+                        "setting with --dataset fortunes,food-reviews and --num-train 500,2000")
+    parser.add_argument("--num-train", help="--task text: comma-separated training-set sizes "
+                        "(texts), e.g. 500,2000")
+    parser.add_argument("--dataset", help="closed-set dataset, e.g. mnist-5k, digits, fashion-mnist, "
+                        "glyphs (default: the preset's, mnist-5k)")
+    parser.add_argument("--open-set", help="comma-separated open-set datasets, e.g. mnist-5k-open, "
+                        "fashion-mnist-open, glyphs; 'none' switches the study off")
+    parser.add_argument("--studies", help="comma-separated studies to run: closed-set, open-set, "
+                        "embedding-picture (default: all three)")
+    parser.add_argument("--open-set-samples-per-class",
+                        help="training images per seen identity in the open-set study, or 'all' "
+                        "(default: 100)")
+    parser.add_argument("--heads", help="comma-separated head names, e.g. softmax,arcface")
+    parser.add_argument("--augment", help="comma-separated augmentation policies, e.g. none,standard")
+    parser.add_argument("--samples-per-class", help="comma-separated training sizes, e.g. 10,100")
+    parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument("--steps", type=int, help="optimizer steps of every run (the same for every "
+                        "training-set size)")
+    parser.add_argument("--pictures", help="comma-separated heads for the 2-D embedding picture; "
+                        "'none' switches it off")
+    parser.add_argument("--output", help="output folder (default: runs/compare-PRESET)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the report from OUTPUT/results.jsonl without training")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0,
+                        help="Keras progress inside each run (default: 0, silent)")
+
+
+def run(args, usage_error):
+    from keras_margin import studies
+
+    try:
+        if args.task == "text":
+            preset = _text_preset(args, studies.TEXT_PRESETS)
+        else:
+            preset = _preset(args, studies.PRESETS)
+        specs = preset.specs()
+        if not args.report_only:
+            _check_names(specs)
+    except ValueError as error:
+        raise usage_error(" ".join(str(error).split())) from None
+    task = "" if args.task == "image" else f"{args.task}-"
+    output = args.output or os.path.join("runs", f"compare-{task}{args.preset}")
+    results = studies.ResultsFile(os.path.join(output, studies.RESULTS_FILE_NAME))
+    if args.report_only:
+        if not results.rows():
+            raise usage_error(f"--report-only: no results in {results.path}")
+    else:
+        print(f"{len(specs)} runs in the grid; results in {results.path}")
+        _check_data(specs, usage_error)
+        studies.run_study(specs, output, verbose=args.verbose)
+    command = "keras-margin compare " + " ".join(shlex.quote(arg) for arg in sys.argv[2:]) \
+        if sys.argv[1:2] == ["compare"] else None
+    paths = studies.write_report(results.rows(), output, command=command)
+    print(f"report: {paths['html']}\n        {paths['markdown']}\nresults: {paths['csv']}")
+    return 0
+
+
+def _preset(args, presets):
+    from keras_margin import studies
+
+    if args.preset not in presets:
+        raise ValueError(f"unknown --preset {args.preset!r}; choose one of: {', '.join(presets)}")
+    overrides = {}
+    if args.dataset:
+        overrides["closed_set_dataset"] = args.dataset
+    for flag, field in (("heads", "heads"), ("augment", "augments")):
+        if getattr(args, flag) is not None:
+            overrides[field] = _names(getattr(args, flag), flag)
+    # Studies that a preset may leave out: "none" switches them off ("none" is also an
+    # augmentation policy, so --augment takes it literally).
+    for flag, field in (("open_set", "open_set_datasets"), ("pictures", "picture_heads")):
+        value = getattr(args, flag)
+        if value is not None:
+            overrides[field] = () if value.strip() == "none" else _names(value, flag)
+    if args.studies is not None:
+        overrides["studies"] = _names(args.studies, "studies")
+        unknown = sorted(set(overrides["studies"]) - set(studies.STUDIES))
+        if unknown:
+            raise ValueError(f"unknown --studies {', '.join(unknown)}; choose from: "
+                             f"{', '.join(studies.STUDIES)}")
+    if args.open_set_samples_per_class is not None:
+        value = args.open_set_samples_per_class
+        overrides["open_set_samples_per_class"] = (
+            None if value == "all" else _integers(value, "open-set-samples-per-class", 1)[0])
+    if args.samples_per_class is not None:
+        overrides["samples_per_class"] = _integers(args.samples_per_class, "samples-per-class", 1)
+    if args.seeds is not None:
+        overrides["seeds"] = _integers(args.seeds, "seeds", 0)
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps must be >= 1; received {args.steps}")
+        overrides["steps"] = args.steps
+    return dataclasses.replace(presets[args.preset], **overrides)
+
+
+def _text_preset(args, presets):
+    if args.preset not in presets:
+        raise ValueError(f"unknown --preset {args.preset!r}; choose one of: {', '.join(presets)}")
+    for flag in ("open_set", "pictures", "studies", "samples_per_class", "open_set_samples_per_class"):
+        if getattr(args, flag) is not None:
+            raise ValueError(f"--{flag.replace('_', '-')} does not apply to --task text")
+    overrides = {}
+    if args.dataset:
+        overrides["datasets"] = _names(args.dataset, "dataset")
+    for flag, field in (("heads", "heads"), ("augment", "augments")):
+        if getattr(args, flag) is not None:
+            overrides[field] = _names(getattr(args, flag), flag)
+    if args.num_train is not None:
+        overrides["num_train"] = _integers(args.num_train, "num-train", 1)
+    if args.seeds is not None:
+        overrides["seeds"] = _integers(args.seeds, "seeds", 0)
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps must be >= 1; received {args.steps}")
+        overrides["steps"] = args.steps
+    return dataclasses.replace(presets[args.preset], **overrides)
+
+
+def _check_names(specs):
+    import keras_margin as km
+
+    for spec in specs:
+        km.heads.get(spec.head)
+        if spec.study == "text":
+            if spec.augment not in ("none", "eda"):
+                raise ValueError(f"unknown text augmentation {spec.augment!r}; choose from: none, eda")
+        elif spec.augment not in km.augment.image.POLICIES:
+            raise ValueError(f"unknown augmentation policy {spec.augment!r}; choose from: "
+                             f"{', '.join(km.augment.image.POLICIES)}")
+
+
+def _check_data(specs, usage_error):
+    """Loads each dataset once before any training, so a missing dataset stops the
+    command at once instead of after hours of runs."""
+    import keras_margin as km
+
+    checked = set()
+    for spec in specs:
+        open_set = spec.study == "open-set"
+        if (open_set, spec.dataset) in checked:
+            continue
+        checked.add((open_set, spec.dataset))
+        try:
+            if spec.study == "text":
+                km.data.load_text(spec.dataset, num_train=spec.num_train, seed=spec.seed)
+            elif open_set:
+                km.data.load_open_set(spec.dataset, samples_per_class=spec.samples_per_class,
+                                      seed=spec.seed)
+            else:
+                km.data.load(spec.dataset, samples_per_class=spec.samples_per_class, seed=spec.seed)
+        except (ValueError, km.data.DatasetNotFoundError) as error:
+            raise usage_error(" ".join(str(error).split())) from None
+
+
+def _names(text, flag):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValueError(f"--{flag.replace('_', '-')} needs at least one name")
+    return tuple(names)
+
+
+def _integers(text, flag, minimum):
+    try:
+        values = tuple(int(value) for value in text.split(","))
+    except ValueError:
+        raise ValueError(f"--{flag} must be comma-separated whole numbers; received {text!r}") from None
+    if any(value < minimum for value in values):
+        raise ValueError(f"--{flag} values must be >= {minimum}; received {text!r}")
+    return values

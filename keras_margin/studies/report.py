@@ -1,0 +1,369 @@
+"""`write_report`: `report.md`, a self-contained `report.html`, `results.csv` and figures."""
+
+import csv
+import datetime
+import os
+
+from keras_margin.studies import findings
+from keras_margin.studies import plots
+from keras_margin.studies.document import Document
+from keras_margin.studies.findings import by_config
+from keras_margin.studies.findings import config_order
+from keras_margin.studies.findings import metric_value
+from keras_margin.studies.statistics import format_mean
+
+CLOSED_SET_COLUMNS = (
+    ("accuracy", "accuracy"), ("macro_f1", "macro F1"), ("roc_auc", "ROC AUC"),
+    ("expected_calibration_error", "ECE"), ("mean_angle_to_center", "mean angle to centre (°)"),
+    ("min_center_angle", "min centre angle (°)"),
+)
+OPEN_SET_COLUMNS = (
+    ("tar_at_far_1e-3", "TAR@FAR 1e-3"), ("tar_at_far_1e-2", "TAR@FAR 1e-2"),
+    ("tar_at_far_1e-1", "TAR@FAR 1e-1"), ("eer", "EER"), ("roc_auc", "ROC AUC"),
+    ("verification_accuracy", "10-fold accuracy"),
+)
+_ANGLES = ("mean_angle_to_center", "min_center_angle")
+
+
+def write_report(rows, folder, command=None):
+    """Writes the report of `rows` (the rows of `results.jsonl`) into `folder`.
+
+    Args:
+        rows: list of result rows, as `ResultsFile.rows()` returns them.
+        folder: output folder; `figures/` is created inside it.
+        command: the command line that produced the rows, quoted in the report.
+
+    Returns:
+        `{"markdown": path, "html": path, "csv": path}`.
+    """
+    figures = os.path.join(folder, "figures")
+    os.makedirs(figures, exist_ok=True)
+    document = Document("keras_margin comparison: margin heads and augmentation on limited data")
+    _introduction(document, rows, command)
+    _findings(document, rows)
+    _closed_set(document, rows, figures)
+    _open_set(document, rows, figures)
+    _embedding_pictures(document, rows, figures)
+    _difficulties(document, rows, figures)
+    _text(document, rows)
+    _data(document, rows)
+    paths = {
+        "markdown": os.path.join(folder, "report.md"),
+        "html": os.path.join(folder, "report.html"),
+        "csv": os.path.join(folder, "results.csv"),
+    }
+    _write_atomically(paths["markdown"], document.to_markdown(folder))
+    _write_atomically(paths["html"], document.to_html())
+    _write_csv(rows, paths["csv"])
+    return paths
+
+
+def _introduction(document, rows, command):
+    specs = [row["spec"] for row in rows]
+    seeds = sorted({spec["seed"] for spec in specs})
+    document.paragraph(
+        f"{len(rows)} training runs, written {datetime.date.today().isoformat()}. Every run trains "
+        "the small CNN of `keras_margin.models` with one head from scratch (Adam, cosine-decayed "
+        "learning rate) and is measured on the dataset's fixed test split, which no run trains "
+        "or validates on. Runs with the same seed share their data split, so heads and "
+        "augmentation policies are compared on identical data. Tables give the mean ± 95% "
+        f"confidence interval (Student t) over seeds ({len(seeds)} seed"
+        f"{'s' if len(seeds) != 1 else ''}: {', '.join(map(str, seeds))}); with one seed there is "
+        "no interval."
+    )
+    for study in ("closed-set", "open-set", "embedding-picture"):
+        chosen = [spec for spec in specs if spec["study"] == study]
+        if chosen:
+            document.paragraph(f"**{study}**: " + _grid_summary(chosen))
+    if command:
+        document.paragraph(f"Reproduce with `{command}`.")
+
+
+def _grid_summary(specs):
+    def values(field):
+        found = sorted({spec[field] for spec in specs}, key=lambda v: (v is None, str(v)))
+        found = sorted(found, key=lambda v: (v is None, v if isinstance(v, (int, float)) else 0))
+        return ", ".join("all" if value is None else str(value) for value in found)
+
+    return (f"datasets {values('dataset')}; heads {values('head')}; augmentation {values('augment')}; "
+            f"samples per class {values('samples_per_class')}; seeds {values('seed')}; "
+            f"training steps {values('steps')} (batch {values('batch_size')}); embedding size {values('embedding_dim')}.")
+
+
+def _findings(document, rows):
+    document.heading("What the numbers say")
+    document.paragraph(
+        "Each line compares runs that differ in one thing and share their seeds (so their data). "
+        "\"better\" / \"worse\" means the 95% interval of the paired difference excludes zero; "
+        "\"no clear difference\" means it does not. Differences are in percentage points."
+    )
+    sections = (
+        ("Margin head instead of softmax (closed set, test accuracy)",
+         findings.compare(rows, "closed-set", {"head": "softmax"}, "accuracy")),
+        ("Augmentation instead of none (closed set, test accuracy)",
+         findings.compare(rows, "closed-set", {"augment": "none"}, "accuracy")),
+        ("The claim: augmentation plus a margin head instead of plain softmax without augmentation "
+         "(closed set, test accuracy)",
+         [c for c in findings.compare(rows, "closed-set", {"head": "softmax", "augment": "none"},
+                                      "accuracy") if len(c.candidate) == 2]),
+        ("Margin head instead of softmax (open set, TAR at FAR 1e-2 on unseen identities)",
+         findings.compare(rows, "open-set", {"head": "softmax"}, "tar_at_far_1e-2",
+                          part="open_set_metrics")),
+        ("Margin head instead of softmax (open set, equal error rate; lower is better)",
+         findings.compare(rows, "open-set", {"head": "softmax"}, "eer", part="open_set_metrics",
+                          higher_is_better=False)),
+        ("Augmentation instead of none (open set, TAR at FAR 1e-2)",
+         findings.compare(rows, "open-set", {"augment": "none"}, "tar_at_far_1e-2",
+                          part="open_set_metrics")),
+        ("Long-tailed training set: each head and remedy instead of plain softmax (balanced "
+         "test set, accuracy)",
+         findings.compare(rows, "long-tailed", {"head": "softmax", "remedy": "none"}, "accuracy")),
+        ("Noisy labels: each head and remedy instead of plain softmax (clean test set, accuracy)",
+         findings.compare(rows, "label-noise", {"head": "softmax", "remedy": "none"}, "accuracy")),
+        ("Convergence: margin warm-up instead of none (accuracy)",
+         findings.compare(rows, "convergence", {"remedy": "none"}, "accuracy")),
+        ("Text: EDA instead of none (test accuracy)",
+         findings.compare(rows, "text", {"augment": "none"}, "accuracy")),
+        ("Text: margin head instead of softmax (test accuracy)",
+         findings.compare(rows, "text", {"head": "softmax"}, "accuracy")),
+    )
+    for title, comparisons in sections:
+        if not comparisons:
+            continue
+        document.heading(title, level=3)
+        counts = {verdict: sum(c.verdict == verdict for c in comparisons)
+                  for verdict in ("better", "worse", "no clear difference", "single seed, no interval")}
+        document.paragraph(
+            f"{len(comparisons)} comparisons: better in {counts['better']}, worse in "
+            f"{counts['worse']}, no clear difference in {counts['no clear difference']}"
+            + (f", single seed (no verdict) in {counts['single seed, no interval']}"
+               if counts["single seed, no interval"] else "") + "."
+        )
+        groups = (
+            ("Helped:", ("better",)),
+            ("Did **not** help (worse, or no clear difference):", ("worse", "no clear difference")),
+            ("Undecided (one seed, so no interval; read the sign with care):",
+             ("single seed, no interval",)),
+        )
+        for heading, verdicts in groups:
+            chosen = [c for c in comparisons if c.verdict in verdicts]
+            if chosen:
+                document.paragraph(heading)
+                document.bullets(findings.describe(c) for c in chosen)
+
+
+def _closed_set(document, rows, figures):
+    groups = by_config(rows, "closed-set")
+    if not groups:
+        return
+    document.heading("Closed set: test accuracy against training-set size")
+    sizes = sorted({config[4] for config in groups}, key=lambda v: (v is None, v or 0))
+    pairs = sorted({(config[2], config[3]) for config in groups})
+    table = []
+    for head, augment in pairs:
+        cells = [head, augment]
+        for size in sizes:
+            runs = [runs for config, runs in groups.items()
+                    if config[2] == head and config[3] == augment and config[4] == size]
+            values = [metric_value(r, "accuracy") for group in runs for r in group.values()]
+            cells.append(format_mean(values) if values else "—")
+        table.append(cells)
+    document.table(["head", "augment"] + [f"{'all' if s is None else s} per class" for s in sizes], table)
+    figure = plots.accuracy_against_samples(rows, os.path.join(figures, "accuracy_vs_samples.png"))
+    if figure:
+        document.figure(figure, "Test accuracy against training samples per class (error bars: 95% "
+                        "interval over seeds).")
+
+    document.heading("Closed set: all metrics", level=3)
+    detail = []
+    for config, runs in sorted(groups.items(), key=config_order):
+        cells = [config[2], config[3], "all" if config[4] is None else config[4]]
+        for name, _ in CLOSED_SET_COLUMNS:
+            digits = 1 if name in _ANGLES else 3
+            cells.append(format_mean([metric_value(r, name) for r in runs.values()], digits))
+        cells.append(f"{sum(r['train_seconds'] for r in runs.values()) / len(runs):.0f}")
+        detail.append(cells)
+    document.table(["head", "augment", "per class"] + [label for _, label in CLOSED_SET_COLUMNS]
+                   + ["training s"], detail)
+    figure = plots.learning_curves(rows, os.path.join(figures, "learning_curves.png"))
+    if figure:
+        document.figure(figure, "Learning curves: validation accuracy at each tenth of training, mean over seeds.")
+    figure = plots.angle_histograms(rows, os.path.join(figures, "angle_histograms.png"))
+    if figure:
+        document.figure(figure, "Angle between each test embedding and its class centre, per head "
+                        "(closed-set runs pooled). Margin heads should pull this distribution left.")
+
+
+def _open_set(document, rows, figures):
+    groups = by_config(rows, "open-set")
+    if not groups:
+        return
+    document.heading("Open set: verification on identities never seen in training")
+    document.paragraph(
+        "Genuine and impostor pairs are drawn from the held-out identities; the score of a pair "
+        "is the cosine of its two embeddings. TAR@FAR is the true accept rate at the threshold "
+        "whose false accept rate is at most the target; the 10-fold accuracy follows the LFW "
+        "protocol (threshold chosen on 9 folds, measured on the 10th). \"seen-class accuracy\" "
+        "is the closed-set test accuracy on the training identities."
+    )
+    table = []
+    for config, runs in sorted(groups.items(), key=config_order):
+        cells = [config[1], config[2], config[3]]
+        cells += [format_mean([metric_value(r, name, "open_set_metrics") for r in runs.values()])
+                  for name, _ in OPEN_SET_COLUMNS]
+        cells.append(format_mean([metric_value(r, "accuracy") for r in runs.values()]))
+        table.append(cells)
+    document.table(["dataset", "head", "augment"] + [label for _, label in OPEN_SET_COLUMNS]
+                   + ["seen-class accuracy"], table)
+    figure = plots.roc_curves(rows, os.path.join(figures, "roc_unseen_identities.png"))
+    if figure:
+        document.figure(figure, "ROC of verification on unseen identities (mean TAR over seeds).")
+
+
+def _embedding_pictures(document, rows, figures):
+    figure = plots.embedding_pictures(rows, os.path.join(figures, "embeddings_2d.png"))
+    if figure:
+        document.heading("Two-dimensional embeddings")
+        document.paragraph(
+            "Heads trained with `embedding_dim=2`; dots are test images coloured by class, rays are "
+            "the class centres' directions. Softmax separates classes by direction and length; "
+            "margin heads compress each class into a narrower angle."
+        )
+        document.figure(figure, "2-D embeddings of test images per head.")
+
+
+_DIFFICULTIES = (
+    ("long-tailed", "Long-tailed training set",
+     "Training classes shrink exponentially from the first to the last (largest over smallest "
+     "count = the imbalance ratio); the test set stays balanced, so accuracy is the mean "
+     "per-class accuracy. `class-weights`: inverse-frequency loss weights; `drw`: deferred "
+     "re-weighting (effective-number weights over the last fifth of training), with LDAM's "
+     "per-class margins."),
+    ("label-noise", "Noisy training labels",
+     "A fraction of the training labels is flipped to another class at random (symmetric "
+     "noise); validation and test labels are clean. `bootstrapping`: hard bootstrapping loss "
+     "(Reed et al. 2015). `sub-center-cleaning`: train Sub-center ArcFace, drop the samples "
+     "more than 75° from their class's dominant sub-centre, train again on the rest (twice "
+     "the training cost); the table gives how many dropped samples were really corrupted "
+     "(precision) and how many corrupted samples were dropped (recall)."),
+    ("convergence", "Convergence",
+     "ArcFace from scratch, with the margin switched on at once or ramped in over the first "
+     "30% of the steps (`margin-warmup`). The figure shows training loss and validation "
+     "accuracy along training."),
+)
+
+
+def _difficulties(document, rows, figures):
+    for study, title, explanation in _DIFFICULTIES:
+        groups = by_config(rows, study)
+        if not groups:
+            continue
+        document.heading(title)
+        document.paragraph(explanation)
+        table = []
+        for config, runs in sorted(groups.items(), key=config_order):
+            spec = next(iter(runs.values()))["spec"]
+            cells = [spec["head"], spec.get("remedy", "none")]
+            if study == "label-noise":
+                cells.append(f"{spec['label_noise']:.0%}")
+            for name in ("accuracy", "macro_f1", "expected_calibration_error"):
+                cells.append(format_mean([metric_value(r, name) for r in runs.values()]))
+            cleaning = [r["cleaning"] for r in runs.values() if "cleaning" in r]
+            cells.append(
+                f"{format_mean([c['precision'] for c in cleaning], 2)} / "
+                f"{format_mean([c['recall'] for c in cleaning], 2)}" if cleaning else "—")
+            table.append(cells)
+        header = ["head", "remedy"] + (["label noise"] if study == "label-noise" else [])
+        document.table(header + ["accuracy", "macro F1", "ECE", "cleaning precision / recall"],
+                       table)
+        if study == "long-tailed":
+            figure = plots.per_class_accuracy(rows, study, os.path.join(figures, "long_tailed.png"))
+            if figure:
+                document.figure(figure, "Test accuracy per class, classes ordered from the most to "
+                                "the least frequent in training (mean over seeds).")
+        if study == "convergence":
+            figure = plots.training_curves(rows, study, os.path.join(figures, "convergence.png"))
+            if figure:
+                document.figure(figure, "Training loss (with the margin, as trained) and validation "
+                                "accuracy along training, mean over seeds.")
+
+
+# Wei & Zou 2019, Table 2: EDA's average gain in accuracy points over five datasets
+# (CNN and RNN), by training-set size, as the issue that asked for this study quotes it.
+EDA_PAPER_GAINS = {500: 3.0, 2000: 0.8}
+
+
+def _text(document, rows):
+    groups = by_config(rows, "text")
+    if not groups:
+        return
+    document.heading("Text: EDA on limited data")
+    document.paragraph(
+        "The EDA paper's limited-data setting: N training texts, the `text_cnn` backbone, "
+        "with and without EDA at the paper's recommended parameters for N (alpha 0.05 and 16 "
+        "augmented copies per text at N = 500; alpha 0.05 and 8 copies at N = 2,000). Every "
+        "run has the same number of optimizer steps, with or without the copies."
+    )
+    table = []
+    for config, runs in sorted(groups.items(), key=config_order):
+        spec = next(iter(runs.values()))["spec"]
+        table.append([spec["dataset"], spec.get("num_train") or "all", spec["head"], spec["augment"],
+                      format_mean([metric_value(r, "accuracy") for r in runs.values()]),
+                      format_mean([metric_value(r, "macro_f1") for r in runs.values()])])
+    document.table(["dataset", "N", "head", "augment", "accuracy", "macro F1"], table)
+    gains = findings.compare(rows, "text", {"augment": "none"}, "accuracy")
+    lines = []
+    for size in sorted({c.context.get("num_train") for c in gains}, key=lambda v: (v is None, v or 0)):
+        chosen = [c.difference * 100 for c in gains if c.context.get("num_train") == size]
+        paper = EDA_PAPER_GAINS.get(size)
+        lines.append(f"N = {size}: measured EDA gain {sum(chosen) / len(chosen):+.1f} points (mean of "
+                     f"{len(chosen)} dataset x head comparisons); the EDA paper reports "
+                     + (f"{paper:+.1f}" if paper is not None else "no number for this size") + ".")
+    document.bullets(lines)
+
+
+def _data(document, rows):
+    seen = {}
+    for row in rows:
+        # Merged over rows: rows written by older versions may lack some facts.
+        facts = seen.setdefault((row["spec"]["study"], row["dataset"]["name"]), {})
+        facts.update({key: value for key, value in row["dataset"].items() if value})
+    document.heading("Data")
+    items = []
+    for (study, name), facts in sorted(seen.items()):
+        text = (f"{study}: `{name}` from {facts.get('source', '?')}; {facts.get('num_classes')} "
+                f"training classes, {facts.get('num_test')} test images")
+        if facts.get("unseen_class_names"):
+            text += f"; unseen identities: {len(facts['unseen_class_names'])}"
+        if facts.get("fonts"):
+            text += f"; fonts used: {', '.join(map(str, facts['fonts']))}"
+        items.append(text)
+    document.bullets(items)
+
+
+def _write_csv(rows, path):
+    spec_fields = ["study", "dataset", "head", "augment", "samples_per_class", "seed", "steps",
+                   "embedding_dim", "batch_size", "learning_rate"]
+    closed = sorted({name for row in rows for name in row.get("metrics", {})})
+    opened = sorted({name for row in rows for name in row.get("open_set_metrics", {})})
+    header = (["key"] + spec_fields + closed + [f"open_set_{name}" for name in opened]
+              + ["train_seconds", "total_seconds"])
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(
+                [row["key"]] + [row["spec"].get(field) for field in spec_fields]
+                + [row.get("metrics", {}).get(name) for name in closed]
+                + [row.get("open_set_metrics", {}).get(name) for name in opened]
+                + [row.get("train_seconds"), row.get("total_seconds")]
+            )
+    os.replace(temporary, path)
+
+
+def _write_atomically(path, text):
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, path)

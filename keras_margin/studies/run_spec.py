@@ -1,0 +1,103 @@
+"""`RunSpec`: one training run of a study, and the key that makes studies resumable."""
+
+import dataclasses
+import hashlib
+import json
+
+STUDIES = ("closed-set", "open-set", "embedding-picture", "long-tailed", "label-noise",
+           "convergence", "text")
+# What a run may add to the plain recipe against a training difficulty.
+REMEDIES = ("none", "class-weights", "drw", "bootstrapping", "sub-center-cleaning",
+            "margin-warmup")
+# Fields of the first release are always hashed into the key; later fields only when
+# they differ from their default, so earlier results.jsonl files still resume.
+_ALWAYS_KEYED = ("study", "dataset", "head", "augment", "samples_per_class", "seed", "steps",
+                 "embedding_dim", "batch_size", "learning_rate")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """Everything that decides the outcome of one run of `keras-margin compare`.
+
+    Two runs with equal fields give the same result up to the non-determinism of
+    parallel CPU kernels, so `key` identifies a finished run in `results.jsonl`.
+
+    Attributes:
+        study: `"closed-set"` (train and test on the same classes), `"open-set"`
+            (train on some identities, verify pairs of identities never seen),
+            `"embedding-picture"` (a 2-D embedding, kept for plotting), or a closed-set
+            run under a training difficulty: `"long-tailed"` (with `imbalance_ratio`),
+            `"label-noise"` (with `label_noise`) or `"convergence"`; or `"text"`: a text
+            dataset of `keras_margin.data.load_text`, `num_train` training texts, the
+            `text_cnn` backbone and `augment` `"none"` or `"eda"`.
+        dataset: the dataset name given to `keras_margin.data`.
+        head: a head name of `keras_margin.heads.get`.
+        augment: an augmentation policy name of `keras_margin.augment.image`.
+        samples_per_class: training examples per class, or None for the whole pool.
+        seed: seed of the data split, the subsample, the augmentation and the weights.
+        steps: optimizer steps. Every run of a grid gets the same number, whatever
+            its training-set size: with a fixed number of epochs instead, the smallest
+            sets would get a handful of steps and never leave chance accuracy.
+        embedding_dim: size of the embedding.
+        batch_size: examples per batch.
+        learning_rate: initial Adam learning rate (cosine-decayed to 0).
+        imbalance_ratio: largest over smallest class count of an exponentially
+            long-tailed training split, or None for a balanced one.
+        label_noise: fraction of training labels flipped to another class (symmetric).
+        remedy: one of `REMEDIES`: `"class-weights"` (inverse-frequency loss weights),
+            `"drw"` (deferred re-weighting over the last fifth of training),
+            `"bootstrapping"` (hard bootstrapping loss), `"sub-center-cleaning"` (train
+            the Sub-center ArcFace head, drop samples beyond 75 degrees from their
+            dominant sub-centre, train again on the rest), `"margin-warmup"` (margin
+            ramped in over the first 30% of the steps).
+        num_train: training texts of a `"text"` run (None: all).
+    """
+
+    study: str
+    dataset: str
+    head: str
+    augment: str
+    samples_per_class: object
+    seed: int
+    steps: int
+    embedding_dim: int = 64
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    imbalance_ratio: object = None
+    label_noise: float = 0.0
+    remedy: str = "none"
+    num_train: object = None
+
+    def __post_init__(self):
+        if self.study not in STUDIES:
+            raise ValueError(f"`study` must be one of {', '.join(STUDIES)}; received {self.study!r}.")
+        if self.remedy not in REMEDIES:
+            raise ValueError(f"`remedy` must be one of {', '.join(REMEDIES)}; received {self.remedy!r}.")
+        if self.remedy == "sub-center-cleaning" and self.head != "subcenterarcface":
+            raise ValueError("`remedy` 'sub-center-cleaning' needs the subcenterarcface head; "
+                             f"received head {self.head!r}.")
+
+    @property
+    def key(self):
+        """A short stable id: the same fields give the same key in every process."""
+        defaults = {field.name: field.default for field in dataclasses.fields(self)}
+        fields = {name: value for name, value in dataclasses.asdict(self).items()
+                  if name in _ALWAYS_KEYED or value != defaults[name]}
+        text = json.dumps(fields, sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+    def label(self):
+        """A readable one-line description for progress output."""
+        samples = "all" if self.samples_per_class is None else self.samples_per_class
+        extras = "".join(
+            f" {name}={value}" for name, value in (("imbalance", self.imbalance_ratio),
+                                                   ("noise", self.label_noise),
+                                                   ("remedy", self.remedy))
+            if value not in (None, 0.0, "none"))
+        if self.num_train is not None:
+            extras += f" texts={self.num_train}"
+        return (f"{self.study} {self.dataset} {self.head} augment={self.augment} "
+                f"per-class={samples}{extras} seed={self.seed}")
+
+    def as_dict(self):
+        return dataclasses.asdict(self)

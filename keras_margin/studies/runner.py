@@ -1,0 +1,240 @@
+"""`run`: trains and evaluates one `RunSpec`, returning the row for `results.jsonl`."""
+
+import math
+import time
+
+import numpy as np
+
+# Angle histograms use fixed 2-degree bins so that runs can be summed and compared.
+ANGLE_BIN_EDGES = np.arange(0.0, 182.0, 2.0)
+# ROC curves are stored at fixed false-accept rates, log-spaced, to keep rows small;
+# 3,000 impostor pairs resolve a FAR down to 1/3000, so the grid starts at 1e-3.
+ROC_FALSE_ACCEPT_RATES = np.logspace(-3, 0, 61)
+# Points kept per class for the embedding picture.
+PICTURE_POINTS_PER_CLASS = 150
+# Genuine and impostor pairs each, for the open-set metrics.
+VERIFICATION_PAIRS = 3000
+# Validation points of the learning curves: the step budget is cut into this many epochs.
+CURVE_POINTS = 10
+
+
+def run(spec, verbose=0):
+    """Trains `spec`'s model on its data and measures it on the untouched test split.
+
+    Returns:
+        A JSON-serialisable dict: `key`, `spec`, `dataset` facts, `metrics` (closed set
+        on the test split; open set on unseen identities for `"open-set"`), `history`
+        (per-epoch training and validation curves), `angle_histogram` of test embeddings
+        to their class centres, `roc` (open set) or `points` (embedding picture), timings
+        and versions.
+    """
+    from keras_margin.utils.quiet import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+    import keras
+
+    import keras_margin as km
+
+    keras.utils.set_random_seed(spec.seed)
+    started = time.perf_counter()
+    data = _load(km, spec)
+    model, history = _train(km, spec, data.train, data.validation, data.info, verbose)
+    cleaning = None
+    if spec.remedy == "sub-center-cleaning":
+        model, history, cleaning = _clean_and_train_again(km, spec, model, data, verbose)
+    head = model.head
+    train_seconds = time.perf_counter() - started
+
+    images, labels = _as_arrays(data.test)
+    embeddings, probabilities = _embed_and_classify(model, images)
+    class_centers = np.asarray(head.class_centers)
+    angles = km.metrics.angles_to_class_centers(embeddings, labels, class_centers)
+    metrics = km.metrics.closed_set_metrics(labels, probabilities)
+    metrics.update(km.metrics.angle_metrics(embeddings, labels, class_centers))
+    predictions = np.argmax(probabilities, axis=-1)
+    row = {
+        "key": spec.key,
+        "spec": spec.as_dict(),
+        "dataset": _dataset_facts(data.info),
+        "metrics": metrics,
+        "history": {name: [float(v) for v in values] for name, values in history.history.items()},
+        "per_class_accuracy": [float(np.mean(predictions[labels == label] == label))
+                               for label in range(data.info.num_classes)],
+        "angle_histogram": {
+            "bin_edges_degrees": ANGLE_BIN_EDGES.tolist(),
+            "counts": np.histogram(angles, bins=ANGLE_BIN_EDGES)[0].tolist(),
+        },
+    }
+    if spec.study == "open-set":
+        unseen_embeddings, _ = _embed_and_classify(model, data.unseen_images)
+        open_metrics, roc = km.metrics.open_set_metrics(
+            unseen_embeddings, data.unseen_labels, num_pairs=VERIFICATION_PAIRS, seed=spec.seed,
+            return_roc=True,
+        )
+        row["open_set_metrics"] = open_metrics
+        # The full curve has a point per distinct score; fixed FARs keep rows small.
+        row["roc"] = {
+            "false_accept_rate": ROC_FALSE_ACCEPT_RATES.tolist(),
+            "true_accept_rate": np.interp(
+                ROC_FALSE_ACCEPT_RATES, roc["false_accept_rate"], roc["true_accept_rate"]).tolist(),
+        }
+    if cleaning is not None:
+        row["cleaning"] = cleaning
+    if spec.study == "embedding-picture":
+        row["points"] = _picture_points(model, images, labels, class_centers, spec.seed)
+    row.update(
+        train_seconds=round(train_seconds, 2),
+        total_seconds=round(time.perf_counter() - started, 2),
+        versions={"keras_margin": km.__version__, "keras": keras.__version__,
+                  "tensorflow": tf.__version__},
+    )
+    return row
+
+
+def _load(km, spec):
+    if spec.study == "text":
+        train, validation, test, info = km.data.load_text(
+            spec.dataset, num_train=spec.num_train, seed=spec.seed, batch_size=spec.batch_size,
+            with_info=True)
+        return _ClosedSetData(train, validation, test, info)
+    common = dict(samples_per_class=spec.samples_per_class, seed=spec.seed, batch_size=spec.batch_size)
+    if spec.study == "open-set":
+        return km.data.load_open_set(spec.dataset, **common)
+    train, validation, test, info = km.data.load(
+        spec.dataset, with_info=True, imbalance_ratio=spec.imbalance_ratio,
+        label_noise=spec.label_noise or None, **common)
+    return _ClosedSetData(train, validation, test, info)
+
+
+def _train(km, spec, train, validation, info, verbose):
+    """The reference recipe with `spec`'s head, augmentation and remedy."""
+    import tensorflow as tf
+
+    if spec.study == "text":
+        backbone = km.models.text_cnn(train, embedding_dim=spec.embedding_dim)
+        if spec.augment == "eda":
+            train = _with_eda(km, train, spec)
+    else:
+        backbone = km.models.small_cnn(embedding_dim=spec.embedding_dim, input_shape=info.input_shape)
+        if spec.augment != "none":
+            augment = km.augment.image.policy(spec.augment, num_classes=info.num_classes, seed=spec.seed)
+            train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    head = km.heads.create(spec.head, info.num_classes, info.train_class_counts)
+    epochs = min(CURVE_POINTS, spec.steps)
+    loss, callbacks = "auto", []
+    if spec.remedy == "class-weights":
+        weights = km.data.class_weights(info.train_class_counts, kind="inverse_frequency")
+        loss = km.losses.CrossEntropy(class_weights=weights)
+    elif spec.remedy == "drw":
+        # As in the LDAM paper: plain loss first, re-weighted for the last fifth.
+        reweighting = km.callbacks.DeferredReweighting(info.train_class_counts,
+                                                       start_epoch=epochs - max(1, epochs // 5))
+        loss, callbacks = km.losses.CrossEntropy(class_weights=reweighting.class_weights), [reweighting]
+    elif spec.remedy == "bootstrapping":
+        loss = km.losses.Bootstrapping("hard")
+    elif spec.remedy == "margin-warmup":
+        callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
+    return km.models.fit_margin_model(
+        backbone, head, train, validation, epochs=epochs, steps_per_epoch=math.ceil(spec.steps / epochs), loss=loss,
+        learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks,
+    )
+
+
+# The EDA paper's recommended parameters (Wei & Zou 2019, Table 3) by training-set size:
+# (largest size, alpha for all four operations, augmented copies per text).
+EDA_PARAMETERS = ((500, 0.05, 16), (2000, 0.05, 8), (5000, 0.1, 4), (None, 0.1, 4))
+
+
+def eda_parameters(num_train):
+    """`(alpha, num_aug)` the EDA paper recommends for `num_train` training texts."""
+    for largest, alpha, num_aug in EDA_PARAMETERS:
+        if largest is None or (num_train is not None and num_train <= largest):
+            return alpha, num_aug
+    return EDA_PARAMETERS[-1][1:]
+
+
+def _with_eda(km, train, spec):
+    """Each text plus `num_aug` EDA copies, reshuffled, in batches of the usual size."""
+    alpha, num_aug = eda_parameters(spec.num_train)
+    eda = km.augment.text.EDA(alpha_sr=alpha, alpha_ri=alpha, alpha_rs=alpha, p_rd=alpha)
+    expanded = km.augment.text.seeded_map(train, eda, seed=spec.seed, num_aug=num_aug)
+    return expanded.unbatch().shuffle(20_000, seed=spec.seed).batch(spec.batch_size)
+
+
+def _clean_and_train_again(km, spec, model, data, verbose):
+    """Sub-center ArcFace's recipe: drop the samples far from their class's dominant
+    sub-centre, then train a fresh model on the rest. Returns the second model, its
+    history, and how well the dropped samples match the corrupted ones."""
+    split = km.data.load_training_split(
+        spec.dataset, samples_per_class=spec.samples_per_class, seed=spec.seed,
+        imbalance_ratio=spec.imbalance_ratio, label_noise=spec.label_noise or None)
+    cleaned = km.data.clean_with_sub_centers(model, split.images, split.labels)
+    dropped, corrupted = cleaned.outliers, np.asarray(split.corrupted, bool)
+    caught = int(np.sum(dropped & corrupted))
+    cleaning = {"dropped": int(dropped.sum()), "corrupted": int(corrupted.sum()),
+                "dropped_that_were_corrupted": caught,
+                "precision": caught / max(int(dropped.sum()), 1),
+                "recall": caught / max(int(corrupted.sum()), 1)}
+    train = km.data.make_pipeline(cleaned.images, cleaned.labels, spec.batch_size, training=True,
+                                  seed=spec.seed)
+    model, history = _train(km, spec, train, data.validation, data.info, verbose)
+    return model, history, cleaning
+
+
+class _ClosedSetData:
+    def __init__(self, train, validation, test, info):
+        self.train, self.validation, self.test, self.info = train, validation, test, info
+
+
+def _as_arrays(dataset):
+    images, labels = [], []
+    for batch_images, batch_labels in dataset:
+        images.append(np.asarray(batch_images))
+        labels.append(np.asarray(batch_labels))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def _embed_and_classify(model, images):
+    """L2-normalised embeddings and softmax probabilities from one backbone pass."""
+    from keras import ops
+
+    raw = _backbone_outputs(model, images)
+    logits = model.head(ops.convert_to_tensor(raw), training=False)
+    probabilities = np.asarray(ops.softmax(ops.cast(logits, "float32"), axis=-1), dtype=np.float64)
+    raw = np.asarray(raw, dtype=np.float64)
+    norms = np.maximum(np.linalg.norm(raw, axis=-1, keepdims=True), 1e-12)
+    return raw / norms, probabilities
+
+
+def _backbone_outputs(model, images, batch_size=256):
+    # Direct calls, not `predict`: `predict` traces a new function for every model of a
+    # study, and TensorFlow then warns about retracing.
+    return np.concatenate([
+        np.asarray(model.backbone(images[start:start + batch_size], training=False))
+        for start in range(0, len(images), batch_size)
+    ])
+
+
+def _picture_points(model, images, labels, class_centers, seed):
+    """Raw (not normalised) 2-D embeddings of a per-class subsample, and the centres."""
+    rng = np.random.default_rng(seed)
+    chosen = np.concatenate([
+        rng.permutation(np.flatnonzero(labels == label))[:PICTURE_POINTS_PER_CLASS]
+        for label in np.unique(labels)
+    ])
+    raw = _backbone_outputs(model, images[chosen])
+    return {"embeddings": raw.round(4).tolist(), "labels": labels[chosen].tolist(),
+            "class_centers": np.asarray(class_centers).round(5).tolist()}
+
+
+def _dataset_facts(info):
+    facts = {"name": info.name, "source": info.source, "num_classes": info.num_classes,
+             "num_train": info.num_train, "num_validation": info.num_validation,
+             "num_test": info.num_test, "train_class_counts": [int(n) for n in info.train_class_counts]}
+    if getattr(info, "unseen_class_names", None):
+        facts["unseen_class_names"] = list(info.unseen_class_names)
+    fonts = getattr(info, "details", {}).get("fonts")
+    if fonts:
+        # The glyph set's typefaces, so a result names the fonts it was measured on.
+        facts["fonts"] = [f"{font['family']} {font['style']} ({font['split']})" for font in fonts]
+    return facts

@@ -1,0 +1,64 @@
+"""`keras-margin compare`: a tiny real grid end to end, resume, report-only, bad input."""
+
+import json
+
+import pytest
+
+from keras_margin.cli.main import main
+
+TINY = ["--preset", "quick", "--dataset", "digits", "--open-set", "mnist-5k-open", "--pictures",
+        "softmax", "--heads", "softmax,cosface", "--augment", "none", "--samples-per-class", "5",
+        "--seeds", "0", "--steps", "4"]
+
+
+def test_tiny_grid_trains_reports_and_resumes(tmp_path, capsys):
+    output = tmp_path / "study"
+    assert main(["compare", *TINY, "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "5 runs in the grid" in printed and "5/5 runs" in printed
+    assert f"report: {output / 'report.html'}" in printed
+    rows = [json.loads(line) for line in (output / "results.jsonl").read_text().splitlines()]
+    assert sorted((row["spec"]["study"], row["spec"]["head"]) for row in rows) == [
+        ("closed-set", "cosface"), ("closed-set", "softmax"), ("embedding-picture", "softmax"),
+        ("open-set", "cosface"), ("open-set", "softmax")]
+    opened = [row for row in rows if row["spec"]["study"] == "open-set"]
+    assert opened[0]["dataset"]["unseen_class_names"] == ["6", "7", "8", "9"]
+    assert 0.0 <= opened[0]["open_set_metrics"]["eer"] <= 1.0
+    assert len(opened[0]["history"]["val_accuracy"]) == 4  # one curve point per step here
+    picture = next(row for row in rows if row["spec"]["study"] == "embedding-picture")
+    assert len(picture["points"]["embeddings"][0]) == 2
+    for name in ("report.md", "report.html", "results.csv", "figures/roc_unseen_identities.png"):
+        assert (output / name).exists()
+
+    # The same command again trains nothing and keeps every row exactly once.
+    assert main(["compare", *TINY, "--output", str(output)]) == 0
+    assert "resuming: 5 of 5 runs" in capsys.readouterr().out
+    again = (output / "results.jsonl").read_text().splitlines()
+    assert len(again) == 5 and [json.loads(line)["key"] for line in again] == [r["key"] for r in rows]
+
+    (output / "report.md").unlink()
+    assert main(["compare", *TINY, "--output", str(output), "--report-only"]) == 0
+    assert (output / "report.md").exists()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--task", "audio"], "--task"),
+    (["--task", "text", "--pictures", "none"], "--pictures does not apply to --task text"),
+    (["--task", "text", "--augment", "strong"], "unknown text augmentation 'strong'"),
+    (["--preset", "huge"], "unknown --preset 'huge'"),
+    (["--heads", "softmax,magicface"], "magicface"),
+    (["--augment", "extreme"], "extreme"),
+    (["--dataset", "imagenet"], "imagenet"),
+    (["--open-set", "faces"], "faces"),
+    (["--steps", "0"], "--steps must be >= 1"),
+    (["--samples-per-class", "5,x"], "--samples-per-class"),
+    (["--report-only"], "no results"),
+    (["--studies", "open-set,bogus"], "unknown --studies bogus"),
+    (["--open-set-samples-per-class", "0"], "--open-set-samples-per-class values must be >= 1"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, arguments, message):
+    status = main(["compare", "--output", str(tmp_path / "out"), *arguments])
+    error = capsys.readouterr().err
+    assert status == 2
+    assert error.count("\n") == 1 and message in error
+    assert not (tmp_path / "out" / "results.jsonl").exists()

@@ -1,0 +1,39 @@
+"""`RunSpec` keys and the presets' grids."""
+
+import pytest
+
+from keras_margin.studies import PRESETS
+from keras_margin.studies import RunSpec
+
+
+def test_key_is_stable_and_depends_on_every_field():
+    spec = RunSpec("closed-set", "digits", "arcface", "none", 5, 0, 2)
+    assert spec.key == RunSpec("closed-set", "digits", "arcface", "none", 5, 0, 2).key
+    changed = [RunSpec("closed-set", "digits", "arcface", "none", 5, 1, 2),
+               RunSpec("closed-set", "digits", "arcface", "none", 5, 0, 3),
+               RunSpec("closed-set", "digits", "cosface", "none", 5, 0, 2),
+               RunSpec("closed-set", "digits", "arcface", "none", 5, 0, 2, learning_rate=1e-3)]
+    assert len({spec.key} | {other.key for other in changed}) == 5
+
+
+def test_unknown_study_is_refused():
+    with pytest.raises(ValueError, match="study"):
+        RunSpec("half-open", "digits", "arcface", "none", 5, 0, 2)
+
+
+@pytest.mark.parametrize("name, closed, opened, pictures", [("quick", 12, 6, 2), ("default", 72, 24, 4)])
+def test_preset_grids_have_the_documented_size(name, closed, opened, pictures):
+    specs = PRESETS[name].specs()
+    count = {study: sum(spec.study == study for spec in specs)
+             for study in ("closed-set", "open-set", "embedding-picture")}
+    assert count == {"closed-set": closed, "open-set": opened, "embedding-picture": pictures}
+    assert len({spec.key for spec in specs}) == len(specs)
+
+
+def test_a_preset_runs_only_the_chosen_studies():
+    import dataclasses
+
+    preset = dataclasses.replace(PRESETS["quick"], studies=("open-set",), open_set_samples_per_class=None)
+    specs = preset.specs()
+    assert {spec.study for spec in specs} == {"open-set"} and len(specs) == 6
+    assert {spec.samples_per_class for spec in specs} == {None}
