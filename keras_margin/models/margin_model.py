@@ -18,10 +18,15 @@ class _LabelledInputs(NamedTuple):
 
 
 class _TrainingOutputs(NamedTuple):
-    """What `call` returns in a training step: the loss reads one, metrics the other."""
+    """What `call` returns in a training step: the loss reads one, metrics the other.
+
+    `labels` are what both are scored against: the batch's labels, or with a sampling
+    head (`sample_rate`) each sample's position among the sampled classes.
+    """
 
     logits: Any
     inference_logits: Any
+    labels: Any
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
@@ -32,7 +37,9 @@ class MarginModel(keras.Model):
     target logits; the loss (by default `keras_margin.losses.CrossEntropy`, which takes
     class ids or soft labels) is computed on those logits, and compiled metrics on the
     no-margin logits, so that "accuracy" means what it will mean at inference. Evaluation
-    and prediction never use labels.
+    and prediction never use labels. With a class-sampling head (`sample_rate`), the
+    training logits cover the sampled classes and the loss and metrics see the labels
+    remapped to them; evaluation, prediction and export use every class.
 
     - `model(x)` returns the no-margin logits;
     - `model.predict(x)` returns class probabilities (softmax of those logits);
@@ -88,10 +95,14 @@ class MarginModel(keras.Model):
     def call(self, inputs, training=None):
         if isinstance(inputs, _LabelledInputs):
             embeddings = self.backbone(inputs.inputs, training=training)
-            logits, inference_logits = self.head(
-                embeddings, labels=inputs.labels, training=training, return_inference_logits=True
+            logits, inference_logits, labels = self.head(
+                embeddings,
+                labels=inputs.labels,
+                training=training,
+                return_inference_logits=True,
+                return_labels=True,
             )
-            return _TrainingOutputs(logits, inference_logits)
+            return _TrainingOutputs(logits, inference_logits, labels)
         return self.head(self.backbone(inputs, training=training), training=training)
 
     def compile(self, optimizer="adam", loss="auto", metrics=None, **kwargs):
@@ -118,7 +129,7 @@ class MarginModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if isinstance(y_pred, _TrainingOutputs):
-            y_pred = y_pred.logits
+            y, y_pred = y_pred.labels, y_pred.logits
         if isinstance(x, _LabelledInputs):
             x = x.inputs
         return super().compute_loss(
@@ -127,7 +138,9 @@ class MarginModel(keras.Model):
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         if isinstance(y_pred, _TrainingOutputs):
-            y_pred = y_pred.inference_logits
+            # With a sampling head these are the sampled classes' logits: training
+            # accuracy is then measured among the sampled classes, validation among all.
+            y, y_pred = y_pred.labels, y_pred.inference_logits
         if isinstance(x, _LabelledInputs):
             x = x.inputs
         return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
