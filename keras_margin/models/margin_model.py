@@ -105,6 +105,24 @@ class MarginModel(keras.Model):
             return _TrainingOutputs(logits, inference_logits, labels)
         return self.head(self.backbone(inputs, training=training), training=training)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3 (keras-team/keras#20585) builds the model from its first batch by
+        # `strategy.reduce("MEAN", batch)`, which MultiWorkerMirroredStrategy cannot do
+        # for a nested batch, so `fit` fails before its first step. Building needs
+        # shapes only: this worker's first replica's slice of the batch gives them.
+        strategy = self.distribute_strategy
+        if iterator is not None and data_batch is None and _is_multi_worker(strategy):
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda value: strategy.experimental_local_results(value)[0]
+                    if isinstance(value, _distributed_values_type())
+                    else value,
+                    next(batches),
+                )
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def compile(self, optimizer="adam", loss="auto", metrics=None, **kwargs):
         """As `keras.Model.compile`; `loss="auto"` means `CrossEntropy()` on logits."""
         if isinstance(loss, str) and loss == "auto":
@@ -125,7 +143,10 @@ class MarginModel(keras.Model):
         data = (_LabelledInputs(x, y), y) if sample_weight is None else (
             _LabelledInputs(x, y), y, sample_weight
         )
-        return super().train_step(*state, data)
+        return _with_batch_axis_for_multi_worker(self, super().train_step(*state, data))
+
+    def test_step(self, *args):
+        return _with_batch_axis_for_multi_worker(self, super().test_step(*args))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if isinstance(y_pred, _TrainingOutputs):
@@ -194,3 +215,29 @@ class MarginModel(keras.Model):
         )
         head = keras.saving.deserialize_keras_object(config.pop("head"), custom_objects=custom_objects)
         return cls(backbone, head, **config)
+
+
+def _is_multi_worker(strategy):
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def _distributed_values_type():
+    import tensorflow as tf
+
+    return tf.distribute.DistributedValues
+
+
+def _with_batch_axis_for_multi_worker(model, logs):
+    """Logs with a leading axis of 1 under MultiWorkerMirroredStrategy, else as given.
+
+    Keras 3 reduces a multi-worker step's logs by `strategy.reduce("MEAN", v, axis=0)`,
+    which fails on the scalar losses and metrics every step returns; with a leading
+    axis of 1 it averages over workers and gives back the scalar.
+    """
+    if not _is_multi_worker(model.distribute_strategy):
+        return logs
+    return keras.tree.map_structure(lambda value: ops.expand_dims(value, 0), logs)
