@@ -110,7 +110,7 @@ class MarginModel(keras.Model):
         # `strategy.reduce("MEAN", batch)`, which MultiWorkerMirroredStrategy cannot do
         # for a nested batch, so `fit` fails before its first step. Building needs
         # shapes only: this worker's first replica's slice of the batch gives them.
-        strategy = self.distribute_strategy
+        strategy = getattr(self, "distribute_strategy", None)
         if iterator is not None and data_batch is None and _is_multi_worker(strategy):
             for _, _, batches in iterator:
                 data_batch = keras.tree.map_structure(
@@ -218,7 +218,7 @@ class MarginModel(keras.Model):
 
 
 def _is_multi_worker(strategy):
-    if keras.backend.backend() != "tensorflow":
+    if keras.backend.backend() != "tensorflow" or strategy is None:
         return False
     import tensorflow as tf
 
@@ -238,6 +238,6 @@ def _with_batch_axis_for_multi_worker(model, logs):
     which fails on the scalar losses and metrics every step returns; with a leading
     axis of 1 it averages over workers and gives back the scalar.
     """
-    if not _is_multi_worker(model.distribute_strategy):
+    if not _is_multi_worker(getattr(model, "distribute_strategy", None)):
         return logs
     return keras.tree.map_structure(lambda value: ops.expand_dims(value, 0), logs)
