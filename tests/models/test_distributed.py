@@ -45,8 +45,10 @@ def runs(tmp_path_factory):
     workers = [f"localhost:{port}" for port in free_ports(2)]
     commands = {
         "single": ([SCRIPT, "single", str(out / "single.npz")], env),
-        "mirrored": ([SCRIPT, "mirrored", str(out / "mirrored.npz")], env),
-        "mirrored_sampled": ([SCRIPT, "mirrored", str(out / "mirrored_sampled.npz"), "--sample-rate", "0.5"], env),
+        "mirrored": (
+            [SCRIPT, "mirrored", str(out / "mirrored.npz"), "--sampled-output", str(out / "mirrored_sampled.npz")],
+            env,
+        ),
     }
     for index in range(2):
         config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
