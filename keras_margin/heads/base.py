@@ -3,10 +3,12 @@
 import inspect
 
 import keras
+from keras import backend
 from keras import ops
 
 from keras_margin.heads import _labels
 from keras_margin.heads import _class_logits
+from keras_margin.heads import _sampling
 from keras_margin.heads.margin_context import MarginContext
 from keras_margin.utils import validation
 
@@ -54,6 +56,12 @@ class MarginHead(keras.layers.Layer):
     monotone in the angle. It is a variable so that a callback
     (`keras_margin.callbacks.MarginWarmup`) can change it inside a compiled train step.
 
+    Class-centre sampling (Partial FC) lives here too, in the class-id path; the
+    `sample_rate` argument that switches it on belongs to `CosineMarginHead`. A sampling
+    head stores its centres as rows, kernel (C*K, D) instead of (D, C*K): a gather of
+    rows is what TensorFlow differentiates into `IndexedSlices`, so a step's gradient
+    and an SGD update touch only the sampled centres.
+
     A hook whose signature has a `context` parameter receives a `MarginContext`
     (embedding norms, target cosines, class ids or label matrix) for margins that
     depend on more than the cosine: AdaFace, MagFace, LDAM, ElasticFace+. Hooks run
@@ -84,6 +92,8 @@ class MarginHead(keras.layers.Layer):
     has_margin = True
     adjusts_non_target_logits = False
     centers_per_class = 1
+    # Fraction of classes a training step computes logits for; None: all of them.
+    sample_rate = None
 
     def __init__(
         self,
@@ -111,9 +121,10 @@ class MarginHead(keras.layers.Layer):
                 f"{type(self).__name__} needs a known embedding size; received input "
                 f"shape {embeddings_shape}."
             )
+        columns = self.num_classes * self.centers_per_class
         self.kernel = self.add_weight(
             name="kernel",
-            shape=(embedding_dim, self.num_classes * self.centers_per_class),
+            shape=(columns, embedding_dim) if self._centers_as_rows else (embedding_dim, columns),
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
         )
@@ -134,7 +145,8 @@ class MarginHead(keras.layers.Layer):
     def non_target_cosine(self, cosine, context):
         """Training cosines of the non-target classes (`adjusts_non_target_logits`).
 
-        Receives all (batch, num_classes) cosines; the target entries of its result are
+        Receives all (batch, num_classes) cosines (only the sampled classes' with
+        `sample_rate`: an elementwise hook sees no difference); the target entries of its result are
         replaced by the margined ones (with a label matrix, mixed by label mass), so it
         need not leave them alone. Elementwise work only: it runs on B x C entries.
         """
@@ -153,33 +165,65 @@ class MarginHead(keras.layers.Layer):
         kernel = self._kernel_value()
         return ops.transpose(kernel / _class_logits.column_norms(kernel))
 
-    def call(self, embeddings, labels=None, training=None, return_inference_logits=False):
-        """Logits of shape (batch, num_classes).
+    def call(
+        self, embeddings, labels=None, training=None, return_inference_logits=False, return_labels=False
+    ):
+        """Logits of shape (batch, num_classes), or (batch, sampled) when sampling.
 
         Args:
             embeddings: (batch, embedding_dim) tensor.
             labels: class ids (batch,) / (batch, 1), or a floating (batch, num_classes)
                 label matrix; `None` at inference.
             training: the margin is applied only when this is true and labels are given.
-            return_inference_logits: also return the no-margin logits, as a pair
-                `(logits, inference_logits)`, at no extra cost (`MarginModel` computes
-                its metrics on them).
+            return_inference_logits: also return the no-margin logits, at no extra cost
+                (`MarginModel` computes its metrics on them).
+            return_labels: also return the labels the logits are to be scored against:
+                `labels` as given, except in a sampling head's training call, where they
+                are each sample's position among the sampled classes. A sampling head
+                requires it in that call, so its logits cannot be scored against the
+                original class ids by mistake.
+
+        Returns:
+            `logits`, or a tuple `(logits, [inference_logits], [labels])` with the
+            requested extras in that order.
         """
         embeddings = ops.cast(embeddings, self.compute_dtype)
         with_margin = labels is not None and training
+        target_labels = labels
         if with_margin and not _labels.is_label_matrix(labels, self.num_classes):
             ids = _labels.class_ids(labels, self.num_classes)
-            if self.has_margin:
-                inference_logits, logits = self._margin_on_class_ids(embeddings, ids)
+            if self.sample_rate is not None:
+                if not return_labels:
+                    raise ValueError(
+                        f"{type(self).__name__}(sample_rate={self.sample_rate}) returns "
+                        "training logits over the sampled classes only; call it with "
+                        "`return_labels=True` to get the labels that match them (or "
+                        "train it inside a `keras_margin.MarginModel`, which does)."
+                    )
+                inference_logits, logits, target_labels = self._margin_on_class_ids(
+                    embeddings, ids, sample=True
+                )
+            elif self.has_margin:
+                inference_logits, logits, _ = self._margin_on_class_ids(embeddings, ids)
             else:
                 logits = inference_logits = self.inference_logits(embeddings)
         else:
+            if with_margin and self.sample_rate is not None:
+                raise ValueError(
+                    f"{type(self).__name__}(sample_rate={self.sample_rate}) needs class-id "
+                    "labels: a label matrix (MixUp, CutMix, label smoothing) can give mass "
+                    "to every class, so no sample smaller than all classes keeps them. "
+                    "Train with class ids, or use `sample_rate=None`."
+                )
             logits = inference_logits = self.inference_logits(embeddings)
             if with_margin and self.has_margin:
                 logits = self._margin_on_label_matrix(embeddings, logits, labels)
+        outputs = (logits,)
         if return_inference_logits:
-            return logits, inference_logits
-        return logits
+            outputs += (inference_logits,)
+        if return_labels:
+            outputs += (target_labels,)
+        return outputs if len(outputs) > 1 else logits
 
     def inference_logits(self, embeddings):
         """Logits without margin: `r_b * c_j * cos(theta_bj)` for every class."""
@@ -199,9 +243,28 @@ class MarginHead(keras.layers.Layer):
         return config
 
     # ---------------------------------------------------------------- private
+    @property
+    def _centers_as_rows(self):
+        return self.sample_rate is not None
+
     def _kernel_value(self):
+        """The centres as a (D, C*K) tensor, whatever the variable's layout."""
         # A tensor read of the variable: custom gradients must not capture the variable.
+        if self._centers_as_rows:
+            return ops.transpose(self.kernel)
         return ops.copy(self.kernel)
+
+    def _gather_centers(self, classes):
+        """The K centres of each of `classes` (n,), as a (D, n*K) tensor."""
+        columns = classes
+        if self.centers_per_class > 1:
+            offsets = ops.arange(self.centers_per_class, dtype=classes.dtype)
+            columns = ops.reshape(
+                ops.expand_dims(classes, -1) * self.centers_per_class + offsets, (-1,)
+            )
+        if self._centers_as_rows:
+            return ops.transpose(_gather_rows(self.kernel, columns))
+        return ops.take(self._kernel_value(), columns, axis=1)
 
     def _scaled_embeddings(self, embeddings):
         if not self.normalize_embeddings:
@@ -216,22 +279,29 @@ class MarginHead(keras.layers.Layer):
             return scale
         return scale * _class_logits.column_norms(self._kernel_value())
 
-    def _pool_centers(self, logits):
+    def _pool_centers(self, logits, num_classes=None):
         """(B, C*K) logits -> (B, C): each class's largest logit over its K centres."""
         if self.centers_per_class == 1:
             return logits
-        pooled = ops.reshape(logits, (-1, self.num_classes, self.centers_per_class))
+        num_classes = self.num_classes if num_classes is None else num_classes
+        pooled = ops.reshape(logits, (-1, num_classes, self.centers_per_class))
         return ops.max(pooled, axis=-1)
 
-    def _logits_and_targets(self, embeddings, ids):
-        """(B, C) logits, their (B,) target entries and the (B,) target centre norms."""
+    def _logits_and_targets(self, embeddings, ids, kernel, num_classes):
+        """(B, n) logits, their (B,) target entries and the (B,) target centre norms.
+
+        `kernel` is (D, n*K): all centres, or the sampled classes' centres.
+        """
         if self.centers_per_class == 1:
             return _class_logits.class_logits_and_targets(
-                self._scaled_embeddings(embeddings), self._kernel_value(), ids, self.normalize_centers
+                self._scaled_embeddings(embeddings), kernel, ids, self.normalize_centers
             )
         # Several centres per class are pooled by a max, so the fused op's in-place
         # target gradient does not apply; a gather on the pooled logits does.
-        logits = self.inference_logits(embeddings)
+        logits = self._pool_centers(
+            _class_logits.class_logits(self._scaled_embeddings(embeddings), kernel, self.normalize_centers),
+            num_classes,
+        )
         targets = _class_logits.gather_targets(logits, ids)
         return logits, targets, ops.ones_like(targets)
 
@@ -240,16 +310,31 @@ class MarginHead(keras.layers.Layer):
             return hook(*args, context=context)
         return hook(*args)
 
-    def _margin_on_class_ids(self, embeddings, ids):
-        """(inference logits, logits with the margin on each row's target)."""
+    def _margin_on_class_ids(self, embeddings, ids, sample=False):
+        """(inference logits, logits with the margin on each row's target, labels).
+
+        With `sample`, the logits cover only the sampled classes (in class order) and
+        the labels are each row's position among them; otherwise they are `ids`.
+        """
         valid = _labels.valid_class_ids(ids, self.num_classes)
         ids = ops.where(valid, ids, 0)
-        logits, target_logits, target_center_norms = self._logits_and_targets(embeddings, ids)
+        if sample:
+            count = _sampling.num_sampled(self.sample_rate, self.num_classes, ops.shape(ids)[0])
+            classes = _sampling.sample_classes(ids, self.num_classes, count, self._seed_generator)
+            local_ids = _sampling.local_ids(classes, ids, self.num_classes)
+            kernel, width = self._gather_centers(classes), count
+        else:
+            local_ids, kernel, width = ids, self._kernel_value(), self.num_classes
+        logits, target_logits, target_center_norms = self._logits_and_targets(
+            embeddings, local_ids, kernel, width
+        )
         embedding_norms = _embedding_norms(embeddings)
         scale = self.logit_scale(embedding_norms)[:, 0] * target_center_norms
         # (B, 1), not (B,): per-sample context fields are (B, 1) and must not broadcast
         # against the target cosines into a (B, B) matrix.
         target_cosines = ops.expand_dims(_safe_divide(target_logits, scale), -1)
+        # The context keeps the true class ids: per-class hooks (LDAM's margins,
+        # Sub-center ArcFace's counts) index all C classes, sampled or not.
         context = MarginContext(
             embeddings, embedding_norms, target_cosines, ops.expand_dims(ids, -1), None, self.num_classes
         )
@@ -268,8 +353,8 @@ class MarginHead(keras.layers.Layer):
             training_logits = row_scale * self._scaled_margin(
                 self.non_target_cosine(cosines, context), cosines
             )
-        indices = _class_logits.target_indices(ids)
-        return logits, ops.scatter_update(training_logits, indices, margined)
+        indices = _class_logits.target_indices(local_ids)
+        return logits, ops.scatter_update(training_logits, indices, margined), local_ids
 
     def _margin_on_label_matrix(self, embeddings, logits, labels):
         """`logits + y * (margined - logits)`: each class's margin by its label mass."""
@@ -297,6 +382,21 @@ class MarginHead(keras.layers.Layer):
         # Not `cosines + alpha * (margined - cosines)`: that rounds at alpha = 1, while
         # `1 * x + 0 * y` is x exactly, so the head is unchanged unless warmed up.
         return alpha * margined + (1.0 - alpha) * cosines
+
+
+def _gather_rows(variable, rows):
+    """`variable[rows]`, read as a sparse gather where the backend has one.
+
+    On TensorFlow, `tf.gather` on the variable itself is a `ResourceGather`: it reads only
+    the rows, and its gradient is `IndexedSlices`. `ops.take` would first read the whole
+    variable, which after the first sparse update (when TensorFlow puts the variable in
+    copy-on-read mode) copies all C*K centres on every step.
+    """
+    if backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.gather(variable.value, rows)
+    return ops.take(variable, rows, axis=0)
 
 
 def _squared_norms(embeddings):

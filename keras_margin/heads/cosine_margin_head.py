@@ -14,15 +14,44 @@ class CosineMarginHead(MarginHead):
     Logits are `s * cos(theta_bj)`; subclasses override `target_cosine` to add their
     margin to the target class. Without an override this is NormFace.
 
+    **Class-centre sampling** (Partial FC, An et al. 2021/2022). With `sample_rate`, a
+    training call with class-id labels computes logits only for a sample of the classes:
+    every class present in the batch plus negatives drawn uniformly at random from the
+    others, `max(ceil(sample_rate * C), batch)` classes in all (at least the batch size,
+    so every class in the batch fits; at most C). The margin is applied exactly as in the
+    full head, on the sampled set; the logits are the full head's logits with the
+    unsampled columns removed, in class order. Such a call must ask for
+    `return_labels=True` and receives each sample's position among the sampled classes
+    as its label (`MarginModel` does this). Inference, evaluation, `class_centers` and
+    export use all centres. Label matrices (MixUp, CutMix, label smoothing) are refused
+    in training: they can give mass to every class. The centres are stored as rows,
+    kernel (C*K, D), so that a step's gradient reaches only the sampled centres
+    (`IndexedSlices` on TensorFlow; see docs/scaling.md for what optimizers do with it).
+
     Args:
         num_classes: number of classes, at least 2.
         scale: the scale `s` > 0 applied to every cosine.
+        sample_rate: fraction of classes in (0, 1] a training step computes logits for,
+            or None (default) for all of them.
+        seed: int seed of the class sampling, or None for a random one.
         **kwargs: `MarginHead` and `keras.layers.Layer` arguments.
     """
 
-    def __init__(self, num_classes, scale=30.0, **kwargs):
+    def __init__(self, num_classes, scale=30.0, sample_rate=None, seed=None, **kwargs):
         super().__init__(num_classes, **kwargs)
         self.scale = validation.positive(scale, "scale")
+        if sample_rate is not None:
+            sample_rate = validation.number_in_range(sample_rate, "sample_rate", 0.0, 1.0, low_open=True)
+        if seed is not None:
+            seed = validation.integer_at_least(seed, 0, "seed")
+        self.sample_rate = sample_rate
+        self.seed = seed
+        if sample_rate is not None:
+            # seed + 1: a head with random margins (ElasticFace) seeds its own generator
+            # with `seed`, and equal seeds would give its margins the same random bits.
+            self._seed_generator = keras.random.SeedGenerator(
+                None if seed is None else seed + 1, name="class_sampling_seed"
+            )
 
     def logit_scale(self, embedding_norms):
         return ops.ones_like(embedding_norms) * self.scale
@@ -30,4 +59,6 @@ class CosineMarginHead(MarginHead):
     def get_config(self):
         config = super().get_config()
         config["scale"] = self.scale
+        if self.sample_rate is not None:
+            config.update(sample_rate=self.sample_rate, seed=self.seed)
         return config

@@ -44,7 +44,8 @@ class ElasticFace(CosineMarginHead):
         margin_std: the standard deviation `sigma` >= 0 of the margins (default 0.05).
         kind: `"arc"` (default) or `"cos"`.
         plus: ElasticFace+, margins sorted by target cosine (default False).
-        seed: optional integer seed of the margin draws.
+        seed: optional integer seed of the margin draws (and of the class sampling,
+            with `sample_rate`).
         **kwargs: `MarginHead` and `keras.layers.Layer` arguments.
 
     Example:
@@ -71,7 +72,7 @@ class ElasticFace(CosineMarginHead):
         seed=None,
         **kwargs,
     ):
-        super().__init__(num_classes, scale=scale, **kwargs)
+        super().__init__(num_classes, scale=scale, seed=seed, **kwargs)
         if kind not in _KINDS:
             raise ValueError(f"`kind` must be one of {_KINDS}; received {kind!r}.")
         self.kind = kind

@@ -143,8 +143,8 @@ class SubCenterArcFace(ArcFace):
 
         Only the B target classes' K centres are read, (D, B, K): not a (B, C*K) product.
         """
-        kernel = ops.reshape(self._kernel_value(), (-1, self.num_classes, self.sub_centers))
-        centers = ops.take(kernel, ids, axis=1)
+        centers = self._gather_centers(ids)  # (D, B*K), only the target classes' centres
+        centers = ops.reshape(centers, (ops.shape(centers)[0], -1, self.sub_centers))
         # ||x_b|| is the same for the K candidates of a row, so it does not change argmax.
         products = ops.einsum("bd,dbk->bk", embeddings, centers)
         norms = ops.sqrt(ops.maximum(ops.sum(ops.square(centers), axis=0), 1e-24))

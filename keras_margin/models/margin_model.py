@@ -18,10 +18,15 @@ class _LabelledInputs(NamedTuple):
 
 
 class _TrainingOutputs(NamedTuple):
-    """What `call` returns in a training step: the loss reads one, metrics the other."""
+    """What `call` returns in a training step: the loss reads one, metrics the other.
+
+    `labels` are what both are scored against: the batch's labels, or with a sampling
+    head (`sample_rate`) each sample's position among the sampled classes.
+    """
 
     logits: Any
     inference_logits: Any
+    labels: Any
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
@@ -32,7 +37,9 @@ class MarginModel(keras.Model):
     target logits; the loss (by default `keras_margin.losses.CrossEntropy`, which takes
     class ids or soft labels) is computed on those logits, and compiled metrics on the
     no-margin logits, so that "accuracy" means what it will mean at inference. Evaluation
-    and prediction never use labels.
+    and prediction never use labels. With a class-sampling head (`sample_rate`), the
+    training logits cover the sampled classes and the loss and metrics see the labels
+    remapped to them; evaluation, prediction and export use every class.
 
     - `model(x)` returns the no-margin logits;
     - `model.predict(x)` returns class probabilities (softmax of those logits);
@@ -88,11 +95,33 @@ class MarginModel(keras.Model):
     def call(self, inputs, training=None):
         if isinstance(inputs, _LabelledInputs):
             embeddings = self.backbone(inputs.inputs, training=training)
-            logits, inference_logits = self.head(
-                embeddings, labels=inputs.labels, training=training, return_inference_logits=True
+            logits, inference_logits, labels = self.head(
+                embeddings,
+                labels=inputs.labels,
+                training=training,
+                return_inference_logits=True,
+                return_labels=True,
             )
-            return _TrainingOutputs(logits, inference_logits)
+            return _TrainingOutputs(logits, inference_logits, labels)
         return self.head(self.backbone(inputs, training=training), training=training)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3 (keras-team/keras#20585) builds the model from its first batch by
+        # `strategy.reduce("MEAN", batch)`, which MultiWorkerMirroredStrategy cannot do
+        # for a nested batch, so `fit` fails before its first step. Building needs
+        # shapes only: this worker's first replica's slice of the batch gives them.
+        strategy = getattr(self, "distribute_strategy", None)
+        if iterator is not None and data_batch is None and _is_multi_worker(strategy):
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda value: strategy.experimental_local_results(value)[0]
+                    if isinstance(value, _distributed_values_type())
+                    else value,
+                    next(batches),
+                )
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def compile(self, optimizer="adam", loss="auto", metrics=None, **kwargs):
         """As `keras.Model.compile`; `loss="auto"` means `CrossEntropy()` on logits."""
@@ -114,11 +143,14 @@ class MarginModel(keras.Model):
         data = (_LabelledInputs(x, y), y) if sample_weight is None else (
             _LabelledInputs(x, y), y, sample_weight
         )
-        return super().train_step(*state, data)
+        return _with_batch_axis_for_multi_worker(self, super().train_step(*state, data))
+
+    def test_step(self, *args):
+        return _with_batch_axis_for_multi_worker(self, super().test_step(*args))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if isinstance(y_pred, _TrainingOutputs):
-            y_pred = y_pred.logits
+            y, y_pred = y_pred.labels, y_pred.logits
         if isinstance(x, _LabelledInputs):
             x = x.inputs
         return super().compute_loss(
@@ -127,7 +159,9 @@ class MarginModel(keras.Model):
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         if isinstance(y_pred, _TrainingOutputs):
-            y_pred = y_pred.inference_logits
+            # With a sampling head these are the sampled classes' logits: training
+            # accuracy is then measured among the sampled classes, validation among all.
+            y, y_pred = y_pred.labels, y_pred.inference_logits
         if isinstance(x, _LabelledInputs):
             x = x.inputs
         return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
@@ -181,3 +215,29 @@ class MarginModel(keras.Model):
         )
         head = keras.saving.deserialize_keras_object(config.pop("head"), custom_objects=custom_objects)
         return cls(backbone, head, **config)
+
+
+def _is_multi_worker(strategy):
+    if keras.backend.backend() != "tensorflow" or strategy is None:
+        return False
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def _distributed_values_type():
+    import tensorflow as tf
+
+    return tf.distribute.DistributedValues
+
+
+def _with_batch_axis_for_multi_worker(model, logs):
+    """Logs with a leading axis of 1 under MultiWorkerMirroredStrategy, else as given.
+
+    Keras 3 reduces a multi-worker step's logs by `strategy.reduce("MEAN", v, axis=0)`,
+    which fails on the scalar losses and metrics every step returns; with a leading
+    axis of 1 it averages over workers and gives back the scalar.
+    """
+    if not _is_multi_worker(getattr(model, "distribute_strategy", None)):
+        return logs
+    return keras.tree.map_structure(lambda value: ops.expand_dims(value, 0), logs)

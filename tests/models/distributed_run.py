@@ -1,0 +1,108 @@
+"""A few SGD steps of a tiny MarginModel under a tf.distribute strategy, in its own process.
+
+Run by tests/models/test_distributed.py: device configuration and TF_CONFIG must be set
+before TensorFlow initialises its devices, which the test process has long done.
+
+    python distributed_run.py MODE OUTPUT.npz [--sample-rate R] [--sampled-output SAMPLED.npz]
+
+MODE is `single` (one device), `mirrored` (MirroredStrategy over two logical CPU
+devices) or `multiworker` (MultiWorkerMirroredStrategy; TF_CONFIG names this worker).
+The final weights go to OUTPUT.npz (from the chief only, for `multiworker`).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+GLOBAL_BATCH = 8
+STEPS_PER_EPOCH = 2
+EPOCHS = 2
+DIM, CLASSES = 6, 5
+
+
+def data():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(GLOBAL_BATCH * STEPS_PER_EPOCH, DIM)).astype("float32")
+    y = rng.integers(0, CLASSES, size=len(x)).astype("int32")
+    return x, y
+
+
+def build_model(sample_rate):
+    import keras
+    import numpy as np
+
+    import keras_margin as km
+
+    backbone = keras.Sequential([keras.Input((DIM,)), keras.layers.Dense(DIM, activation="tanh"), keras.layers.Dense(DIM)])
+    head = km.heads.ArcFace(CLASSES, scale=8.0, margin=0.3, sample_rate=sample_rate, seed=0 if sample_rate else None)
+    model = km.MarginModel(backbone, head)
+    model.build((None, DIM))
+    # Fixed initial weights, so every run and every worker starts from the same point.
+    rng = np.random.default_rng(1)
+    for variable in model.trainable_variables:
+        variable.assign(rng.normal(size=variable.shape).astype("float32") * 0.5)
+    # SGD without momentum: its update is a function of this step's gradient alone.
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    return model
+
+
+def dataset():
+    import tensorflow as tf
+
+    x, y = data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(GLOBAL_BATCH)
+    options = tf.data.Options()
+    # Each worker takes its share of every global batch, not whole batches of its own.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["single", "mirrored", "multiworker"])
+    parser.add_argument("output")
+    parser.add_argument("--sample-rate", type=float, default=None)
+    parser.add_argument(
+        "--sampled-output", default=None,
+        help="also train with a class-sampling head (rate 0.5) and write its run here "
+        "(one process instead of two: a TensorFlow start-up is most of a run's time)",
+    )
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    if args.mode == "mirrored":
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+        )
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    elif args.mode == "multiworker":
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    else:
+        strategy = tf.distribute.get_strategy()
+
+    import numpy as np
+
+    runs = [(args.sample_rate, args.output)]
+    if args.sampled_output:
+        runs.append((0.5, args.sampled_output))
+    is_chief = args.mode != "multiworker" or json.loads(os.environ["TF_CONFIG"])["task"]["index"] == 0
+    for sample_rate, output in runs:
+        with strategy.scope():
+            model = build_model(sample_rate)
+        history = model.fit(dataset(), epochs=EPOCHS, verbose=0, shuffle=False).history
+        weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
+        if is_chief:
+            np.savez(output, loss=np.asarray(history["loss"]), replicas=strategy.num_replicas_in_sync, **weights)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
