@@ -378,6 +378,9 @@ class MarginHead(keras.layers.Layer):
 
     def _scaled_margin(self, margined, cosines):
         """`alpha * margined + (1 - alpha) * cosines`; exactly `margined` at alpha = 1."""
+        if not self.has_margin:
+            # No margin, no `margin_scale`: reached when a sampling NormFace trains.
+            return margined
         alpha = ops.cast(self.margin_scale, margined.dtype)
         # Not `cosines + alpha * (margined - cosines)`: that rounds at alpha = 1, while
         # `1 * x + 0 * y` is x exactly, so the head is unchanged unless warmed up.
