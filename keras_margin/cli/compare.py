@@ -90,17 +90,31 @@ def run(args, usage_error):
     return 0
 
 
-def _preset(args, presets):
-    from keras_margin import studies
-
+def _shared_overrides(args, presets):
+    """The preset's values that every task's grid has, replaced from the command line."""
     if args.preset not in presets:
         raise ValueError(f"unknown --preset {args.preset!r}; choose one of: {', '.join(presets)}")
     overrides = {}
-    if args.dataset:
-        overrides["closed_set_dataset"] = args.dataset
     for flag, field in (("heads", "heads"), ("augment", "augments")):
         if getattr(args, flag) is not None:
             overrides[field] = _names(getattr(args, flag), flag)
+    if args.seeds is not None:
+        overrides["seeds"] = _integers(args.seeds, "seeds", 0)
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps must be >= 1; received {args.steps}")
+        overrides["steps"] = args.steps
+    return overrides
+
+
+def _preset(args, presets):
+    from keras_margin import studies
+
+    if args.num_train is not None:
+        raise ValueError("--num-train applies only to --task text; use --samples-per-class")
+    overrides = _shared_overrides(args, presets)
+    if args.dataset:
+        overrides["closed_set_dataset"] = args.dataset
     # Studies that a preset may leave out: "none" switches them off ("none" is also an
     # augmentation policy, so --augment takes it literally).
     for flag, field in (("open_set", "open_set_datasets"), ("pictures", "picture_heads")):
@@ -119,35 +133,18 @@ def _preset(args, presets):
             None if value == "all" else _integers(value, "open-set-samples-per-class", 1)[0])
     if args.samples_per_class is not None:
         overrides["samples_per_class"] = _integers(args.samples_per_class, "samples-per-class", 1)
-    if args.seeds is not None:
-        overrides["seeds"] = _integers(args.seeds, "seeds", 0)
-    if args.steps is not None:
-        if args.steps < 1:
-            raise ValueError(f"--steps must be >= 1; received {args.steps}")
-        overrides["steps"] = args.steps
     return dataclasses.replace(presets[args.preset], **overrides)
 
 
 def _text_preset(args, presets):
-    if args.preset not in presets:
-        raise ValueError(f"unknown --preset {args.preset!r}; choose one of: {', '.join(presets)}")
     for flag in ("open_set", "pictures", "studies", "samples_per_class", "open_set_samples_per_class"):
         if getattr(args, flag) is not None:
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to --task text")
-    overrides = {}
+    overrides = _shared_overrides(args, presets)
     if args.dataset:
         overrides["datasets"] = _names(args.dataset, "dataset")
-    for flag, field in (("heads", "heads"), ("augment", "augments")):
-        if getattr(args, flag) is not None:
-            overrides[field] = _names(getattr(args, flag), flag)
     if args.num_train is not None:
         overrides["num_train"] = _integers(args.num_train, "num-train", 1)
-    if args.seeds is not None:
-        overrides["seeds"] = _integers(args.seeds, "seeds", 0)
-    if args.steps is not None:
-        if args.steps < 1:
-            raise ValueError(f"--steps must be >= 1; received {args.steps}")
-        overrides["steps"] = args.steps
     return dataclasses.replace(presets[args.preset], **overrides)
 
 

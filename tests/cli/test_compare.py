@@ -54,6 +54,8 @@ def test_tiny_grid_trains_reports_and_resumes(tmp_path, capsys):
     (["--samples-per-class", "5,x"], "--samples-per-class"),
     (["--report-only"], "no results"),
     (["--studies", "open-set,bogus"], "unknown --studies bogus"),
+    (["--num-train", "500"], "--num-train applies only to --task text"),
+    (["--task", "text", "--preset", "huge"], "unknown --preset 'huge'"),
     (["--open-set-samples-per-class", "0"], "--open-set-samples-per-class values must be >= 1"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, arguments, message):
