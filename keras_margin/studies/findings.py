@@ -129,6 +129,9 @@ def describe(comparison, scale=100.0, unit=" points"):
     where.append(context["dataset"])
     candidate = ", ".join(f"{field}={value}" for field, value in comparison.candidate.items())
     baseline = ", ".join(f"{field}={comparison.baseline[field]}" for field in comparison.candidate)
+    # Baseline fields the candidate shares (e.g. head=softmax for a softmax remedy).
+    where = [f"{field}={value}" for field, value in comparison.baseline.items()
+             if field not in comparison.candidate] + where
     interval = "" if math.isnan(comparison.half_width) else f" ± {comparison.half_width * scale:.1f}"
     seeds = f"{comparison.seeds} seed{'s' if comparison.seeds > 1 else ''}"
     return (f"{candidate} vs {baseline} ({', '.join(where)}): {comparison.metric} "
