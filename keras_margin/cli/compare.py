@@ -83,8 +83,10 @@ def run(args, usage_error):
         print(f"{len(specs)} runs in the grid; results in {results.path}")
         _check_data(specs, usage_error)
         studies.run_study(specs, output, verbose=args.verbose)
-    command = "keras-margin compare " + " ".join(shlex.quote(arg) for arg in sys.argv[2:]) \
-        if sys.argv[1:2] == ["compare"] else None
+    # The command that trained the runs; a --report-only command did not.
+    command = None
+    if sys.argv[1:2] == ["compare"] and not args.report_only:
+        command = "keras-margin compare " + " ".join(shlex.quote(arg) for arg in sys.argv[2:])
     paths = studies.write_report(results.rows(), output, command=command)
     print(f"report: {paths['html']}\n        {paths['markdown']}\nresults: {paths['csv']}")
     return 0
