@@ -36,22 +36,10 @@ class SourceData:
     details: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
-        num_classes = len(self.class_names)
         for split in ("train", "test"):
-            images = getattr(self, f"{split}_images")
-            labels = getattr(self, f"{split}_labels")
-            if images.ndim != 4 or labels.ndim != 1 or len(images) != len(labels):
-                raise ValueError(
-                    f"{self.name}: {split} images must be (N, H, W, C) and labels (N,); "
-                    f"received {images.shape} and {labels.shape}."
-                )
-            if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-                raise ValueError(
-                    f"{self.name}: {split} labels must be in [0, {num_classes}); "
-                    f"found {labels.min()} .. {labels.max()}."
-                )
-            images.flags.writeable = False
-            labels.flags.writeable = False
+            check_labelled_split(self.name, split, getattr(self, f"{split}_images"),
+                                 getattr(self, f"{split}_labels"), len(self.class_names),
+                                 example_ndim=4, shapes="images must be (N, H, W, C) and labels (N,)")
         if self.train_images.shape[1:] != self.test_images.shape[1:] and len(self.test_labels):
             raise ValueError(
                 f"{self.name}: train and test images differ in shape: "
@@ -81,3 +69,22 @@ class SourceData:
     @property
     def num_classes(self):
         return len(self.class_names)
+
+
+def check_labelled_split(name, split, examples, labels, num_classes, example_ndim, shapes):
+    """Checks one split of a source (shapes, label range) and makes its arrays read-only.
+
+    Shared by `SourceData` (images) and `TextSourceData` (texts); `shapes` says in
+    words what `examples` and `labels` must look like, for the error message.
+    """
+    if examples.ndim != example_ndim or labels.ndim != 1 or len(examples) != len(labels):
+        raise ValueError(
+            f"{name}: {split} {shapes}; received {examples.shape} and {labels.shape}."
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"{name}: {split} labels must be in [0, {num_classes}); "
+            f"found {labels.min()} .. {labels.max()}."
+        )
+    examples.flags.writeable = False
+    labels.flags.writeable = False

@@ -4,6 +4,8 @@ import dataclasses
 
 import numpy as np
 
+from keras_margin.data.source_data import check_labelled_split
+
 
 @dataclasses.dataclass(frozen=True)
 class TextSourceData:
@@ -34,22 +36,11 @@ class TextSourceData:
     details: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
-        num_classes = len(self.class_names)
         for split in ("train", "test"):
-            texts = getattr(self, f"{split}_texts")
-            labels = getattr(self, f"{split}_labels")
-            if texts.ndim != 1 or labels.ndim != 1 or len(texts) != len(labels):
-                raise ValueError(
-                    f"{self.name}: {split} texts and labels must be 1-D and of equal "
-                    f"length; received {texts.shape} and {labels.shape}."
-                )
-            if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-                raise ValueError(
-                    f"{self.name}: {split} labels must be in [0, {num_classes}); "
-                    f"found {labels.min()} .. {labels.max()}."
-                )
-            texts.flags.writeable = False
-            labels.flags.writeable = False
+            check_labelled_split(self.name, split, getattr(self, f"{split}_texts"),
+                                 getattr(self, f"{split}_labels"), len(self.class_names),
+                                 example_ndim=1,
+                                 shapes="texts and labels must be 1-D and of equal length")
 
     @property
     def num_classes(self):
