@@ -125,7 +125,8 @@ MODULES = [
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
-    module = importlib.import_module(f"keras_margin.augment.image.{name}")
+    package = "keras_margin.augment" if name == "seeded_map" else "keras_margin.augment.image"
+    module = importlib.import_module(f"{package}.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
 

@@ -16,7 +16,7 @@ parallelism, and the epochs differ.
 
 import tensorflow as tf
 
-from keras_margin.augment.image import _layer
+from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
 
 
@@ -27,7 +27,7 @@ def seeded_map(
     num_parallel_calls=tf.data.AUTOTUNE,
     deterministic=None,
 ):
-    """Maps keras_margin image layers over `dataset` with per-element stateless seeds.
+    """Maps keras_margin augmentation layers (image, audio) over `dataset`, seeded per element.
 
     Every element gets a seed that depends only on `seed`, on the element's index in
     the epoch and on the epoch (the number of iterations over the dataset before this
@@ -80,9 +80,9 @@ def seeded_map(
         layers = [layers]
     layers = list(layers)
     for layer in layers:
-        if not isinstance(layer, _layer.AugmentationLayer):
+        if not isinstance(layer, AugmentationLayer):
             raise ValueError(
-                "`layers` must be keras_margin image augmentation layers (they take a "
+                "`layers` must be keras_margin image or audio augmentation layers (they take a "
                 f"per-call seed); received {type(layer).__name__}. Wrap Keras core "
                 "layers in RandomApply or RandomChoice, or map them separately."
             )
