@@ -75,12 +75,14 @@ class AugmentationLayer(keras.layers.Layer):
             kwargs["training"] = True
         if not symbolic and not tf.executing_eagerly():
             # Inside a tf.data map (a TensorFlow graph): Keras must not convert the
-            # TensorFlow tensors to the configured backend's arrays (JAX, torch).
-            convert, self._convert_input_args = self._convert_input_args, False
+            # TensorFlow tensors to the configured backend's arrays (JAX, torch), nor
+            # refuse them as positional arguments for not being that backend's tensors.
+            saved = (self._convert_input_args, self._allow_non_tensor_positional_args)
+            self._convert_input_args, self._allow_non_tensor_positional_args = False, True
             try:
                 return super().__call__(inputs, *args, **kwargs)
             finally:
-                self._convert_input_args = convert
+                self._convert_input_args, self._allow_non_tensor_positional_args = saved
         return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs, training=None, seed=None):
