@@ -5,6 +5,20 @@ import numbers
 
 import tensorflow as tf
 
+from keras_margin.augment.augmentation_layer import AugmentationLayer
+
+
+class WaveformLayer(AugmentationLayer):
+    """`AugmentationLayer` that keeps its input's float dtype.
+
+    Keras casts float inputs to a layer's compute dtype (float32) before `call`; a
+    float64 or float16 waveform should come back in its own dtype instead.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(seed=seed, **kwargs)
+
 
 def as_batch(waveforms):
     """Returns `(batch, unbatch)`: a (batch, samples) tensor and the function undoing it.

@@ -4,14 +4,13 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.audio import _waveform
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 
 # The power spectral density of each colour falls as 1 / f^k; this is k.
 COLOR_EXPONENTS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0, "violet": -2.0}
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class AddNoise(AugmentationLayer):
+class AddNoise(_waveform.WaveformLayer):
     """Adds Gaussian noise of a given colour to every clip, at its own random SNR.
 
     The noise is made in the frequency domain: independent complex Gaussian values on
@@ -91,8 +90,9 @@ class AddNoise(AugmentationLayer):
 def colored_noise(batch, samples, exponent, real_seed, imaginary_seed, dtype):
     """(batch, samples) Gaussian noise whose power spectrum is ~ 1 / f^exponent."""
     bins = samples // 2 + 1
-    real = tf.random.stateless_normal([batch, bins], real_seed, dtype=dtype)
-    imaginary = tf.random.stateless_normal([batch, bins], imaginary_seed, dtype=dtype)
+    # Drawn in float32 whatever `dtype`: a seed gives the same noise in every dtype.
+    real = tf.cast(tf.random.stateless_normal([batch, bins], real_seed), dtype)
+    imaginary = tf.cast(tf.random.stateless_normal([batch, bins], imaginary_seed), dtype)
     # Power ~ f^-k means amplitude ~ f^(-k/2); DC (which 1/f^k cannot weigh) is 0.
     frequencies = tf.range(1, bins, dtype=dtype)
     amplitude = tf.concat(

@@ -4,11 +4,10 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.audio import _waveform
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class Gain(AugmentationLayer):
+class Gain(_waveform.WaveformLayer):
     """Multiplies every clip by its own random gain, drawn uniformly in decibels.
 
     Each clip draws `g` uniformly from `gain_range_db` and is multiplied by

@@ -5,7 +5,6 @@ import numpy as np
 import tensorflow as tf
 
 from keras_margin.augment.audio import _waveform
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.augment.augmentation_layer import split_seed
 
 # The config stores the backgrounds inline (a JSON list); past this many samples
@@ -14,7 +13,7 @@ MAX_BACKGROUND_SAMPLES = 2**20
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class MixBackground(AugmentationLayer):
+class MixBackground(_waveform.WaveformLayer):
     """Adds to every clip an excerpt of a background recording, at a random SNR.
 
     `backgrounds` is a bank of recordings (noise, babble, music, room tone). Each

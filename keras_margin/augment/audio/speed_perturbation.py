@@ -5,11 +5,10 @@ import tensorflow as tf
 
 from keras_margin.augment.audio import _resample
 from keras_margin.augment.audio import _waveform
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class SpeedPerturbation(AugmentationLayer):
+class SpeedPerturbation(_waveform.WaveformLayer):
     """Resamples every clip by its own random speed factor (tempo and pitch together).
 
     Each clip draws a factor `f` uniformly from `factor_range` and is read at `f`

@@ -4,12 +4,11 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.audio import _waveform
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class TimeShift(AugmentationLayer):
+class TimeShift(_waveform.WaveformLayer):
     """Shifts every clip in time by its own random amount.
 
     Each clip draws a shift uniformly from `[-max_shift, max_shift]`; a positive shift
