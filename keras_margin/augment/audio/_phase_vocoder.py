@@ -54,15 +54,17 @@ def phase_vocoder(waveforms, rates, output_length, frame_length=512):
     # shifts time 0 to sample frame_length); it must show the input at rate times that
     # time, i.e. analysis frame position rate*j + c*(1 - rate), c = frame_length/(2 hop).
     out_frames = (frame_length + output_length - 1) // hop + 2
-    centre = frame_length / (2.0 * hop)
-    j = tf.cast(tf.range(out_frames), tf.float32)
-    positions = rates[:, None] * j[None, :] + centre * (1.0 - rates[:, None])
-    last = tf.cast(frames - 1, tf.float32)
+    # In float64, so that a position that is a whole frame in exact arithmetic does
+    # not round to just below it and read the wrong pair of frames.
+    rates64 = tf.cast(rates, tf.float64)[:, None]
+    j = tf.cast(tf.range(out_frames), tf.float64)[None, :]
+    positions = rates64 * j + (frame_length / (2.0 * hop)) * (1.0 - rates64)
+    last = tf.cast(frames - 1, tf.float64)
     beyond = positions > last
     positions = tf.clip_by_value(positions, 0.0, last)
     left = tf.cast(tf.floor(positions), tf.int32)
     right = tf.minimum(left + 1, frames - 1)
-    fraction = (positions - tf.cast(left, tf.float32))[..., None]
+    fraction = tf.cast(positions - tf.floor(positions), tf.float32)[..., None]
 
     magnitude = tf.abs(spectrum)
     phase = tf.math.angle(spectrum)
