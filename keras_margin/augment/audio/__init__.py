@@ -13,3 +13,19 @@ unchanged:
 `keras_margin.augment.seeded_map(dataset, layers, seed)` maps them over a dataset
 reproducibly under any parallelism.
 """
+
+from keras_margin.augment.audio.add_noise import AddNoise
+from keras_margin.augment.audio.gain import Gain
+from keras_margin.augment.audio.mix_background import MixBackground
+from keras_margin.augment.audio.speed_perturbation import SpeedPerturbation
+from keras_margin.augment.audio.time_shift import TimeShift
+from keras_margin.augment.seeded_map import seeded_map
+
+__all__ = [
+    "AddNoise",
+    "Gain",
+    "MixBackground",
+    "SpeedPerturbation",
+    "TimeShift",
+    "seeded_map",
+]
