@@ -11,7 +11,17 @@ import numbers
 
 import tensorflow as tf
 
+from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
+
+
+class SpectrogramLayer(AugmentationLayer):
+    """`AugmentationLayer` that keeps its input's float dtype (Keras would cast a
+    float64 or float16 spectrogram to float32 before `call`)."""
+
+    def __init__(self, seed=None, **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(seed=seed, **kwargs)
 
 
 def as_batch(spectrograms):

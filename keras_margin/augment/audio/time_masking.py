@@ -4,12 +4,11 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.audio import _spectrogram
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class TimeMasking(AugmentationLayer):
+class TimeMasking(_spectrogram.SpectrogramLayer):
     """Sets `count` random spans of consecutive frames to `mask_value`.
 
     For every spectrogram and every span, a width `t` is drawn uniformly from the

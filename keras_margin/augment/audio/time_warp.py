@@ -4,12 +4,11 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.audio import _spectrogram
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class TimeWarp(AugmentationLayer):
+class TimeWarp(_spectrogram.SpectrogramLayer):
     """Warps each spectrogram along time by moving a random frame by up to W frames.
 
     For every spectrogram a centre `c` is drawn uniformly in [W + 1, frames - 2 - W]

@@ -61,6 +61,13 @@ def test_policies_run_on_spectrograms_smaller_than_their_parameters():
         assert out.shape == x.shape and np.isfinite(out).all()
 
 
+def test_float64_and_float16_spectrograms_keep_their_dtype():
+    for dtype in ("float64", "float16"):
+        x = np.random.default_rng(2).normal(size=(2, 30, 8)).astype(dtype)
+        out = SpecAugment("SM", mask_value="mean", seed=0)(x)
+        assert out.dtype == dtype and np.isfinite(np.asarray(out, "float64")).all()
+
+
 @pytest.mark.parametrize(
     "kwargs, argument",
     [({"policy": "XL"}, "policy"), ({"policy": None}, "policy"),

@@ -42,10 +42,17 @@ def test_each_clip_draws_its_rate_log_uniformly():
     assert len(set(np.round(durations, 3))) > 3
 
 
+def test_one_number_is_a_fixed_rate_and_float64_stays_float64():
+    assert TimeStretch(1.1).rate_range == (1.1, 1.1)
+    clip = spec_signals.tone_burst(440.0, length=4000).astype("float64")
+    out = TimeStretch(1.1, seed=0)(clip)
+    assert out.dtype == "float64" and out.shape == (4000,)
+
+
 @pytest.mark.parametrize(
     "kwargs, argument",
     [({"rate_range": (0.0, 1.0)}, "rate_range"), ({"rate_range": (1.2, 0.9)}, "rate_range"),
-     ({"rate_range": 1.1}, "rate_range"), ({"rate_range": (1.0, 9.0)}, "rate_range"),
+     ({"rate_range": (1.1, "a")}, "rate_range"), ({"rate_range": (1.0, 9.0)}, "rate_range"),
      ({"frame_length": 510}, "frame_length"), ({"frame_length": 8}, "frame_length"),
      ({"seed": -1}, "seed")],
 )
