@@ -38,7 +38,7 @@ class FrequencyMasking(_spectrogram.SpectrogramLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.frequency_masking import FrequencyMasking
+    >>> from keras_margin.augment.audio import FrequencyMasking
     >>> spectrograms = np.ones((2, 100, 80), "float32")
     >>> out = FrequencyMasking(max_width=27, count=2, seed=0)(spectrograms).numpy()
     >>> masked_bins = (out == 0).all(axis=1)  # a masked bin is masked in every frame

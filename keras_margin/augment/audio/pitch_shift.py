@@ -40,7 +40,7 @@ class PitchShift(_waveform.WaveformLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.pitch_shift import PitchShift
+    >>> from keras_margin.augment.audio import PitchShift
     >>> t = np.arange(16000) / 16000
     >>> tone = np.sin(2 * np.pi * 440 * t).astype("float32")
     >>> out = PitchShift(semitone_range=(12.0, 12.0), seed=0)(tone).numpy()

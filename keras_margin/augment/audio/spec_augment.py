@@ -73,7 +73,7 @@ class SpecAugment(_spectrogram.SpectrogramLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.spec_augment import SpecAugment
+    >>> from keras_margin.augment.audio import SpecAugment
     >>> spectrograms = np.random.default_rng(0).normal(size=(2, 300, 80)).astype("float32")
     >>> layer = SpecAugment("LD", seed=0)
     >>> layer.time_mask_count, layer.frequency_mask

@@ -40,7 +40,7 @@ class TimeMasking(_spectrogram.SpectrogramLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.time_masking import TimeMasking
+    >>> from keras_margin.augment.audio import TimeMasking
     >>> spectrograms = np.ones((4, 50, 40), "float32")
     >>> out = TimeMasking(max_width=100, max_fraction=0.2, seed=0)(spectrograms).numpy()
     >>> masked_frames = (out == 0).all(axis=2)

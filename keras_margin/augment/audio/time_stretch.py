@@ -44,7 +44,7 @@ class TimeStretch(_waveform.WaveformLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.time_stretch import TimeStretch
+    >>> from keras_margin.augment.audio import TimeStretch
     >>> t = np.arange(16000) / 16000
     >>> burst = np.where(t < 0.4, np.sin(2 * np.pi * 440 * t), 0.0).astype("float32")
     >>> out = TimeStretch(rate_range=(0.8, 0.8), seed=0)(burst[None]).numpy()

@@ -40,7 +40,7 @@ class TimeWarp(_spectrogram.SpectrogramLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.time_warp import TimeWarp
+    >>> from keras_margin.augment.audio import TimeWarp
     >>> ramp = np.tile(np.arange(100, dtype="float32")[:, None], (1, 8))  # value = frame
     >>> out = TimeWarp(max_warp=20, seed=0)(ramp).numpy()
     >>> out.shape, float(out[0, 0]), float(out[-1, 0]), bool((np.diff(out[:, 0]) > 0).all())

@@ -156,3 +156,25 @@ def test_docstring_examples(name):
     module = importlib.import_module(f"keras_margin.augment.audio.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_exported_names():
+    from keras_margin.augment import audio
+
+    for name in ("TimeStretch", "PitchShift", "FrequencyMasking", "TimeMasking",
+                 "TimeWarp", "SpecAugment"):
+        assert name in audio.__all__ and hasattr(audio, name)
+
+
+def test_mel_spectrogram_transposed_feeds_spec_augment_in_a_model():
+    """The documented layout: Keras' MelSpectrogram gives (batch, bins, frames)."""
+    inputs = keras.Input((SAMPLES,))
+    mel = keras.layers.MelSpectrogram(fft_length=256, sequence_stride=80, num_mel_bins=20,
+                                      sampling_rate=spec_signals.SAMPLE_RATE)(inputs)
+    frames_first = keras.layers.Permute((2, 1))(mel)
+    augmented = SpecAugment("SM", seed=0)(frames_first)
+    model = keras.Model(inputs, [frames_first, augmented])
+    x = inputs_for(TimeStretch())
+    clean, out = (np.asarray(t) for t in model(x, training=True))
+    assert clean.shape == out.shape and clean.shape[1:] == (51, 20)
+    assert (out == 0).all(axis=2).any() and (out == 0).all(axis=1).any()
