@@ -80,14 +80,13 @@ def phase_vocoder(waveforms, rates, output_length, frame_length=512):
     # integers (mod frame_length), so long clips lose no phase precision to float32.
     k = tf.range(bins)
     nominal_step = (2.0 * math.pi / frame_length) * hop * tf.cast(k, tf.float32)
-    deviation = (
-        tf.gather(phase, right, batch_dims=1)
-        - tf.gather(phase, left, batch_dims=1)
-        - nominal_step
-    )
+    left_phase = tf.gather(phase, left, batch_dims=1)
+    deviation = tf.gather(phase, right, batch_dims=1) - left_phase - nominal_step
     deviation = _wrap(deviation)
     deviation_sum = tf.cumsum(deviation, axis=1, exclusive=True)
-    turns = tf.math.floormod(k[None, :] * hop * tf.range(out_frames)[:, None], frame_length)
+    # Reduced before multiplying by j, so int32 holds clips of up to ~2**29 samples.
+    step_turns = tf.math.floormod(k * hop, frame_length)
+    turns = tf.math.floormod(step_turns[None, :] * tf.range(out_frames)[:, None], frame_length)
     nominal = (2.0 * math.pi / frame_length) * tf.cast(turns, tf.float32)
     free_phase = phase[:, :1, :] + nominal[None] + _wrap(deviation_sum)
     # Identity phase locking (Laroche & Dolson 1999): each bin takes the phase of its
@@ -95,7 +94,6 @@ def phase_vocoder(waveforms, rates, output_length, frame_length=512):
     # analysis frame, so the bins of one sinusoid stay coherent with each other. Without
     # it, bins that crossed silence or a transient drift apart and the tone loses
     # amplitude and sharpness ("phasiness").
-    left_phase = tf.gather(phase, left, batch_dims=1)
     peak = _nearest_peak(out_magnitude)
     has_peak = peak >= 0
     peak = tf.maximum(peak, 0)
