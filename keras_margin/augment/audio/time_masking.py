@@ -93,9 +93,9 @@ class TimeMasking(_spectrogram.SpectrogramLayer):
 
 def time_mask_draws(seed, batch, frames, count, max_width, max_fraction):
     """Spans of frames, widths bounded by `max_width` and `max_fraction * frames`."""
-    # The small epsilon keeps e.g. 0.2 * 50 = 10 from flooring to 9 in float32.
+    # In float64 with a tiny allowance, so that e.g. 0.7 * 10 floors to 7, not 6.
     fraction_limit = tf.cast(
-        tf.floor(max_fraction * tf.cast(frames, tf.float32) + 1e-4), tf.int32
+        tf.floor(max_fraction * tf.cast(frames, tf.float64) + 1e-9), tf.int32
     )
     limit = tf.minimum(max_width, fraction_limit)
     return _spectrogram.mask_draws(seed, batch, frames, count, limit)

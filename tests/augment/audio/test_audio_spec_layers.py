@@ -178,3 +178,14 @@ def test_mel_spectrogram_transposed_feeds_spec_augment_in_a_model():
     clean, out = (np.asarray(t) for t in model(x, training=True))
     assert clean.shape == out.shape and clean.shape[1:] == (51, 20)
     assert (out == 0).all(axis=2).any() and (out == 0).all(axis=1).any()
+
+
+@pytest.mark.parametrize("index", range(6), ids=IDS)
+def test_tiny_and_empty_inputs_keep_their_shape(index):
+    layer = layers()[index]
+    shapes = ([(2, 0), (2, 1), (2, 100)] if index < 2
+              else [(2, 0, 5), (2, 1, 5), (2, 5, 0), (2, 3, 2)])
+    for shape in shapes:
+        x = np.random.default_rng(0).normal(size=shape).astype("float32")
+        out = np.asarray(layer(x, seed=[1, 1]))
+        assert out.shape == shape and np.isfinite(out).all()

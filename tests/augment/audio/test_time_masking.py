@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spec_reference
 from keras_margin.augment.audio.time_masking import TimeMasking
@@ -51,3 +53,30 @@ def test_zero_count_or_zero_fraction_masks_nothing():
 def test_constructor_errors_name_the_argument(kwargs, argument):
     with pytest.raises(ValueError, match=f"`{argument}`"):
         TimeMasking(**kwargs)
+
+
+def test_fraction_limit_is_exact_where_float32_would_round_down():
+    layer = TimeMasking(max_width=10, count=4, max_fraction=0.7, seed=0)
+    _, widths = layer.draw(np.zeros((300, 10, 2), "float32"), layer.layer_seed([0, 0]))
+    assert np.asarray(widths).max() == 7  # 0.7 * 10 is 6.9999... in float32
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    frames=st.integers(1, 40), bins=st.integers(1, 12), max_width=st.integers(0, 50),
+    count=st.integers(0, 3), max_fraction=st.floats(0.0, 1.0),
+    mask_value=st.sampled_from([0.0, -1.0, "mean"]), seed=st.integers(0, 2**31 - 1),
+)
+def test_any_shape_and_parameters_match_the_reference(
+    frames, bins, max_width, count, max_fraction, mask_value, seed
+):
+    x = np.random.default_rng(seed).normal(size=(3, frames, bins)).astype("float32")
+    layer = TimeMasking(max_width, count=count, max_fraction=max_fraction,
+                        mask_value=mask_value, seed=1)
+    out = np.asarray(layer(x, seed=[seed, 0]))
+    starts, widths = (np.asarray(d) for d in layer.draw(x, layer.layer_seed([seed, 0])))
+    assert widths.max(initial=0) <= min(max_width, int(np.floor(max_fraction * frames + 1e-9)))
+    assert (starts + widths).max(initial=0) <= frames and starts.min(initial=0) >= 0
+    fill = x.mean(axis=(1, 2)) if mask_value == "mean" else np.full(3, mask_value)
+    np.testing.assert_allclose(out, spec_reference.mask_times(x, starts, widths, fill),
+                               rtol=1e-6, atol=1e-7)

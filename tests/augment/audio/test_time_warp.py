@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spec_reference
 from keras_margin.augment.audio.time_warp import TimeWarp
@@ -52,3 +54,19 @@ def test_warp_is_clipped_for_short_spectrograms(frames, expected_warp):
 def test_constructor_errors_name_the_argument(value):
     with pytest.raises(ValueError, match="`max_warp`"):
         TimeWarp(max_warp=value)
+
+
+@settings(max_examples=25, deadline=None)
+@given(frames=st.integers(1, 40), max_warp=st.integers(0, 25), seed=st.integers(0, 2**31 - 1))
+def test_any_length_and_warp_match_the_reference(frames, max_warp, seed):
+    x = np.random.default_rng(seed).normal(size=(3, frames, 4)).astype("float32")
+    layer = TimeWarp(max_warp=max_warp, seed=0)
+    out = np.asarray(layer(x, seed=[seed, 1]))
+    centres, distances = (np.asarray(d) for d in layer.draw(x, layer.layer_seed([seed, 1])))
+    assert out.shape == x.shape and np.isfinite(out).all()
+    assert np.abs(distances).max() <= max(0, min(max_warp, (frames - 3) // 2)) + 1e-6
+    if np.abs(distances).max() == 0:
+        np.testing.assert_array_equal(out, x)
+    else:
+        np.testing.assert_allclose(out, spec_reference.time_warp(x, centres, distances),
+                                   atol=1e-4)
