@@ -189,3 +189,17 @@ def test_tiny_and_empty_inputs_keep_their_shape(index):
         x = np.random.default_rng(0).normal(size=shape).astype("float32")
         out = np.asarray(layer(x, seed=[1, 1]))
         assert out.shape == shape and np.isfinite(out).all()
+
+
+def test_keras_file_round_trip(tmp_path):
+    model = _model(SPECTROGRAM, spectrogram_layers())
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    restored = keras.models.load_model(path)
+    for original, loaded in zip(model.layers, restored.layers):
+        assert type(original) is type(loaded)
+        assert original.get_config() == loaded.get_config()
+    wave = _model((SAMPLES,), waveform_layers())
+    wave.save(path)
+    assert [type(layer) for layer in keras.models.load_model(path).layers] == [
+        type(layer) for layer in wave.layers]
