@@ -4,10 +4,13 @@ Run by tests/models/test_distributed.py: device configuration and TF_CONFIG must
 before TensorFlow initialises its devices, which the test process has long done.
 
     python distributed_run.py MODE OUTPUT.npz [--sample-rate R] [--sampled-output SAMPLED.npz]
+        [--per-replica-output EMULATED.npz]
 
 MODE is `single` (one device), `mirrored` (MirroredStrategy over two logical CPU
 devices) or `multiworker` (MultiWorkerMirroredStrategy; TF_CONFIG names this worker).
 The final weights go to OUTPUT.npz (from the chief only, for `multiworker`).
+`--per-replica-output` (mode `single`) writes what two replicas of the sampling head
+should compute, worked out on one device (see `train_as_two_replicas`).
 """
 
 import argparse
@@ -63,6 +66,46 @@ def dataset():
     return ds.with_options(options)
 
 
+def train_as_two_replicas(sample_rate):
+    """The sampling head's training under MirroredStrategy, as docs/scaling.md states it,
+    on one device: each step, each half of the global batch samples its own classes,
+    and both halves draw with the same state of the head's seed (the state is a mirrored
+    variable, equal on both replicas), which then advances once. The update applies the
+    mean of the two halves' gradients. Returns the final weights and the epoch losses.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    model = build_model(sample_rate)
+    seed_state = model.head._seed_generator.state
+    half = GLOBAL_BATCH // 2
+
+    @tf.function
+    def replica_gradients(x, y):
+        with tf.GradientTape() as tape:
+            embeddings = model.backbone(x, training=True)
+            logits, labels = model.head(embeddings, labels=y, training=True, return_labels=True)
+            loss = model.loss(labels, logits)
+        return loss, tape.gradient(loss, model.trainable_variables)
+
+    epoch_losses = []
+    for _ in range(EPOCHS):
+        step_losses = []
+        for x, y in dataset():
+            start = seed_state.numpy()
+            losses, gradients = [], []
+            for replica in range(2):
+                seed_state.assign(start)
+                loss, grads = replica_gradients(x[replica * half:(replica + 1) * half], y[replica * half:(replica + 1) * half])
+                losses.append(float(loss))
+                gradients.append([tf.convert_to_tensor(g) for g in grads])
+            model.optimizer.apply([(a + b) / 2 for a, b in zip(*gradients)], model.trainable_variables)
+            seed_state.assign(start + np.array([0, 1], start.dtype))
+            step_losses.append(np.mean(losses))
+        epoch_losses.append(np.mean(step_losses))
+    return model, epoch_losses
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["single", "mirrored", "multiworker"])
@@ -73,6 +116,8 @@ def main():
         help="also train with a class-sampling head (rate 0.5) and write its run here "
         "(one process instead of two: a TensorFlow start-up is most of a run's time)",
     )
+    parser.add_argument("--per-replica-output", default=None,
+                        help="mode single: also write the sampling head's two-replica run worked out on one device")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -101,6 +146,10 @@ def main():
         weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
         if is_chief:
             np.savez(output, loss=np.asarray(history["loss"]), replicas=strategy.num_replicas_in_sync, **weights)
+    if args.per_replica_output:
+        model, losses = train_as_two_replicas(0.5)
+        weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
+        np.savez(args.per_replica_output, loss=np.asarray(losses), replicas=2, **weights)
     return 0
 
 
