@@ -80,6 +80,8 @@ def runs(tmp_path_factory):
         "mirrored_sampled": np.load(out / "mirrored_sampled.npz"),
         "single_sampled": np.load(out / "single_sampled.npz"),
         "per_replica_sampled": np.load(out / "per_replica_sampled.npz"),
+        "mirrored_sampled_lazy_adam": np.load(out / "mirrored_sampled.npz.lazy_adam.npz"),
+        "per_replica_sampled_lazy_adam": np.load(out / "per_replica_sampled.npz.lazy_adam.npz"),
         "multiworker": np.load(out / "multiworker0.npz"),
     }
 
@@ -103,19 +105,29 @@ def test_multi_worker_mirrored_strategy_matches_one_device(runs):
     assert_same_training(runs["multiworker"], runs["single"])
 
 
+def assert_same_run(actual, expected):
+    assert int(actual["replicas"]) == 2
+    np.testing.assert_allclose(actual["loss"], expected["loss"], rtol=1e-5)
+    weights = sorted(k for k in expected.files if k.startswith("w"))
+    assert weights == sorted(k for k in actual.files if k.startswith("w"))
+    for key in weights:
+        np.testing.assert_allclose(actual[key], expected[key], rtol=1e-5, atol=1e-6)
+    assert actual["loss"][-1] < actual["loss"][0]
+
+
 def test_sampling_head_samples_per_replica_under_mirrored_strategy(runs):
     # docs/scaling.md: each replica samples for its own half of the batch (its classes
     # plus random ones, drawn with the seed state both replicas share), and the update
     # is the mean of the two halves' gradients. Worked out step by step on one device
     # (distributed_run.train_as_two_replicas), that is exactly what the two replicas did.
-    sampled, expected = runs["mirrored_sampled"], runs["per_replica_sampled"]
-    assert int(sampled["replicas"]) == 2
-    np.testing.assert_allclose(sampled["loss"], expected["loss"], rtol=1e-5)
-    weights = sorted(k for k in expected.files if k.startswith("w"))
-    assert weights == sorted(k for k in sampled.files if k.startswith("w"))
-    for key in weights:
-        np.testing.assert_allclose(sampled[key], expected[key], rtol=1e-5, atol=1e-6)
-    assert sampled["loss"][-1] < sampled["loss"][0]
+    assert_same_run(runs["mirrored_sampled"], runs["per_replica_sampled"])
+
+
+def test_lazy_adam_under_mirrored_strategy_updates_the_replicas_rows(runs):
+    # The all-reduce hands LazyAdam both replicas' sparse rows, repeats included; it sums
+    # repeats and updates those rows only. One of the four steps samples 4 of the 5
+    # classes on both replicas together, so a densified (Adam) update would differ.
+    assert_same_run(runs["mirrored_sampled_lazy_adam"], runs["per_replica_sampled_lazy_adam"])
 
 
 def test_sampling_head_under_mirrored_strategy_differs_from_one_device(runs):
