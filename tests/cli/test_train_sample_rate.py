@@ -24,12 +24,6 @@ def test_sample_rate_reaches_the_head_and_the_export_covers_every_class(tmp_path
     assert serve(inputs=tf.zeros((2, 8, 8, 1)))["probabilities"].shape == (2, 10)
 
 
-def test_without_the_flag_the_head_does_not_sample(tmp_path):
-    assert main(["train", *FAST, "--output", str(tmp_path)]) == 0
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert "sample_rate" not in summary["head"]["config"]
-
-
 @pytest.mark.parametrize(
     "arguments, message",
     [
