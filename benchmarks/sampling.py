@@ -9,14 +9,17 @@ allocator during one step above what was resident before it (median of three ste
 plus the head's own variables and the optimizer's slots for them.
 
 The sampled head's centre gradient is `IndexedSlices` (only the sampled rows): plain SGD
-applies it as a scatter; SGD with momentum and Adam densify it (their moments decay on
-every row each step), which `--optimizer` lets you measure.
+and `keras_margin.optimizers.LazyAdam` apply it to those rows only; SGD with momentum and
+Keras' Adam densify it (their moments decay on every row each step), which `--optimizer`
+lets you measure. The full head runs with the same optimizer (for LazyAdam its gradient
+is dense, so that is Adam).
 
 Usage:
     python benchmarks/sampling.py                              # C = 100k, rates 0.1 and 0.3
     python benchmarks/sampling.py --classes 1000000 --repeats 3 --memory
     python benchmarks/sampling.py --classes 1000000 --rates 0.1 --no-full --repeats 3 --memory
     python benchmarks/sampling.py --optimizer adam --memory
+    python benchmarks/sampling.py --optimizer lazy-adam --memory
 """
 
 import argparse
@@ -36,6 +39,10 @@ def make_optimizer(name):
         return keras.optimizers.SGD(0.01)
     if name == "momentum":
         return keras.optimizers.SGD(0.01, momentum=0.9)
+    if name == "lazy-adam":
+        import keras_margin as km
+
+        return km.optimizers.LazyAdam(1e-3)
     return keras.optimizers.Adam(1e-3)
 
 
@@ -116,7 +123,7 @@ def main():
     parser.add_argument("--classes", type=int, default=100_000)
     parser.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.3])
     parser.add_argument("--no-full", action="store_true", help="skip the full head (ratios need it)")
-    parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd")
+    parser.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "lazy-adam"], default="sgd")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--jit", action="store_true", help="compile the steps with XLA")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory")

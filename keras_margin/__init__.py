@@ -8,8 +8,10 @@ import_tensorflow_quietly()
 
 # Imported eagerly so that every serializable class is registered with Keras once
 # `keras_margin` is imported: `.keras` files then load with no further imports.
-from keras_margin import augment, callbacks, data, heads, losses, metrics, models  # noqa: E402
+from keras_margin import (  # noqa: E402
+    augment, callbacks, data, distribution, heads, losses, metrics, models, optimizers,
+)
 from keras_margin.models.margin_model import MarginModel  # noqa: E402
 
-__all__ = ["MarginModel", "augment", "callbacks", "data", "heads", "losses", "metrics", "models",
-           "__version__"]
+__all__ = ["MarginModel", "augment", "callbacks", "data", "distribution", "heads", "losses", "metrics",
+           "models", "optimizers", "__version__"]

@@ -47,6 +47,9 @@ def add_arguments(parser):
     head.add_argument("--use-bias", action="store_true", default=None, help="softmax: add a bias")
     for name in ("lambda_base", "lambda_gamma", "lambda_power", "lambda_min"):
         head.add_argument("--" + name.replace("_", "-"), type=float, help="sphereface/lsoftmax annealing")
+    head.add_argument("--sample-rate", type=float, help="class-centre sampling (Partial FC) for cosine-margin "
+                      "heads: each training step computes logits for the batch's classes plus random ones, "
+                      "this fraction of all classes, in (0, 1]; needs class-id labels (not --augment strong)")
 
     training = parser.add_argument_group("training")
     training.add_argument("--embedding-dim", type=_positive_int, default=64, help="(default: %(default)s)")
@@ -74,6 +77,7 @@ def run(args, usage_error):
     try:
         head_class = km.heads.get(args.head)
         head_kwargs = _head_kwargs(args, head_class)
+        head_kwargs.update(_sampling_kwargs(args, head_class, km))
         policy_name = args.augment
         if policy_name not in km.augment.image.POLICIES:
             raise ValueError(
@@ -91,6 +95,11 @@ def run(args, usage_error):
         keras.utils.set_random_seed(args.seed)
         train, validation, test, info = _load_data(km, args)
         augment = km.augment.image.policy(policy_name, num_classes=info.num_classes, seed=args.seed)
+        if args.sample_rate is not None and augment.soft_labels:
+            raise ValueError(
+                f"--sample-rate needs class-id labels, and --augment {policy_name} mixes images into soft "
+                "labels (MixUp/CutMix) that can give mass to every class; use another --augment policy"
+            )
         if policy_name != "none":
             train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
         head = km.heads.create(args.head, info.num_classes, info.train_class_counts, **head_kwargs)
@@ -160,6 +169,21 @@ def _head_kwargs(args, head_class):
             raise ValueError(f"--{name.replace('_', '-')} does not apply to the {args.head} head")
         kwargs[name] = value
     return kwargs
+
+
+def _sampling_kwargs(args, head_class, km):
+    """`sample_rate` and its seed for a cosine-margin head, from --sample-rate."""
+    if args.sample_rate is None:
+        return {}
+    if not issubclass(head_class, km.heads.CosineMarginHead):
+        raise ValueError(
+            f"--sample-rate does not apply to the {args.head} head: class-centre sampling needs a "
+            "cosine-margin head (normface, cosface, arcface, combinedmargin, subcenterarcface, adaface, "
+            "magface, curricularface, elasticface, ldam)"
+        )
+    if not 0.0 < args.sample_rate <= 1.0:
+        raise ValueError(f"--sample-rate must be in (0, 1]; received {args.sample_rate}")
+    return {"sample_rate": args.sample_rate, "seed": args.seed}
 
 
 def _evaluate(model, test):

@@ -160,6 +160,16 @@ class MarginHead(keras.layers.Layer):
 
     # ----------------------------------------------------------------- public
     @property
+    def class_axis(self):
+        """The axis of `kernel` that runs over the classes' centres.
+
+        1 for the (D, C*K) kernel of a full head, 0 for the (C*K, D) kernel of a
+        sampling head. What splits the centres by class across devices
+        (`keras_margin.distribution.class_sharded`) reads it from here.
+        """
+        return 0 if self._centers_as_rows else 1
+
+    @property
     def class_centers(self):
         """The class centres as a (num_classes, embedding_dim) L2-normalised tensor."""
         kernel = self._kernel_value()

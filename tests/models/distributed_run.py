@@ -4,10 +4,15 @@ Run by tests/models/test_distributed.py: device configuration and TF_CONFIG must
 before TensorFlow initialises its devices, which the test process has long done.
 
     python distributed_run.py MODE OUTPUT.npz [--sample-rate R] [--sampled-output SAMPLED.npz]
+        [--per-replica-output EMULATED.npz]
 
 MODE is `single` (one device), `mirrored` (MirroredStrategy over two logical CPU
 devices) or `multiworker` (MultiWorkerMirroredStrategy; TF_CONFIG names this worker).
 The final weights go to OUTPUT.npz (from the chief only, for `multiworker`).
+`--per-replica-output` (mode `single`) writes what two replicas of the sampling head
+should compute, worked out on one device (see `train_as_two_replicas`), with SGD and
+(to `PATH.lazy_adam.npz`) with LazyAdam; mode `mirrored` writes its LazyAdam run of the
+sampling head to `SAMPLED.npz.lazy_adam.npz`.
 """
 
 import argparse
@@ -33,7 +38,7 @@ def data():
     return x, y
 
 
-def build_model(sample_rate):
+def build_model(sample_rate, lazy_adam=False):
     import keras
     import numpy as np
 
@@ -48,7 +53,8 @@ def build_model(sample_rate):
     for variable in model.trainable_variables:
         variable.assign(rng.normal(size=variable.shape).astype("float32") * 0.5)
     # SGD without momentum: its update is a function of this step's gradient alone.
-    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    # LazyAdam: its sparse update must see the replicas' rows, repeats summed.
+    model.compile(optimizer=km.optimizers.LazyAdam(0.05) if lazy_adam else keras.optimizers.SGD(0.1))
     return model
 
 
@@ -63,6 +69,58 @@ def dataset():
     return ds.with_options(options)
 
 
+def train_as_two_replicas(sample_rate, lazy_adam=False):
+    """The sampling head's training under MirroredStrategy, as docs/scaling.md states it,
+    on one device: each step, each half of the global batch samples its own classes,
+    and both halves draw with the same state of the head's seed (the state is a mirrored
+    variable, equal on both replicas), which then advances once. The update applies the
+    mean of the two halves' gradients: for the sampled centres, the two halves' sparse
+    rows side by side (repeats included), as the all-reduce passes them on. Returns the
+    model and the epoch losses.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    model = build_model(sample_rate, lazy_adam)
+    seed_state = model.head._seed_generator.state
+    half = GLOBAL_BATCH // 2
+
+    @tf.function
+    def replica_gradients(x, y):
+        with tf.GradientTape() as tape:
+            embeddings = model.backbone(x, training=True)
+            logits, labels = model.head(embeddings, labels=y, training=True, return_labels=True)
+            loss = model.loss(labels, logits)
+        return loss, tape.gradient(loss, model.trainable_variables)
+
+    epoch_losses = []
+    for _ in range(EPOCHS):
+        step_losses = []
+        for x, y in dataset():
+            start = seed_state.numpy()
+            losses, gradients = [], []
+            for replica in range(2):
+                seed_state.assign(start)
+                loss, grads = replica_gradients(x[replica * half:(replica + 1) * half], y[replica * half:(replica + 1) * half])
+                losses.append(float(loss))
+                gradients.append(grads)
+            model.optimizer.apply([_mean(a, b) for a, b in zip(*gradients)], model.trainable_variables)
+            seed_state.assign(start + np.array([0, 1], start.dtype))
+            step_losses.append(np.mean(losses))
+        epoch_losses.append(np.mean(step_losses))
+    return model, epoch_losses
+
+
+def _mean(a, b):
+    import tensorflow as tf
+
+    if isinstance(a, tf.IndexedSlices):
+        return tf.IndexedSlices(
+            tf.concat([a.values, b.values], 0) / 2, tf.concat([a.indices, b.indices], 0), a.dense_shape
+        )
+    return (a + b) / 2
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["single", "mirrored", "multiworker"])
@@ -73,6 +131,8 @@ def main():
         help="also train with a class-sampling head (rate 0.5) and write its run here "
         "(one process instead of two: a TensorFlow start-up is most of a run's time)",
     )
+    parser.add_argument("--per-replica-output", default=None,
+                        help="mode single: also write the sampling head's two-replica run worked out on one device")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -90,17 +150,24 @@ def main():
 
     import numpy as np
 
-    runs = [(args.sample_rate, args.output)]
+    runs = [(args.sample_rate, False, args.output)]
     if args.sampled_output:
-        runs.append((0.5, args.sampled_output))
+        runs.append((0.5, False, args.sampled_output))
+        if args.mode == "mirrored":
+            runs.append((0.5, True, args.sampled_output + ".lazy_adam.npz"))
     is_chief = args.mode != "multiworker" or json.loads(os.environ["TF_CONFIG"])["task"]["index"] == 0
-    for sample_rate, output in runs:
+    for sample_rate, lazy_adam, output in runs:
         with strategy.scope():
-            model = build_model(sample_rate)
+            model = build_model(sample_rate, lazy_adam)
         history = model.fit(dataset(), epochs=EPOCHS, verbose=0, shuffle=False).history
         weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
         if is_chief:
             np.savez(output, loss=np.asarray(history["loss"]), replicas=strategy.num_replicas_in_sync, **weights)
+    if args.per_replica_output:
+        for lazy_adam, output in ((False, args.per_replica_output), (True, args.per_replica_output + ".lazy_adam.npz")):
+            model, losses = train_as_two_replicas(0.5, lazy_adam)
+            weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
+            np.savez(output, loss=np.asarray(losses), replicas=2, **weights)
     return 0
 
 
