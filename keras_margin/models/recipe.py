@@ -4,6 +4,7 @@ import keras
 
 from keras_margin.models.margin_model import MarginModel
 from keras_margin.models.small_cnn import small_cnn
+from keras_margin.optimizers.lazy_adam import LazyAdam
 
 
 def fit_margin_model(
@@ -19,6 +20,10 @@ def fit_margin_model(
     callbacks=None,
 ):
     """Trains `MarginModel(backbone, head)` with Adam whose rate decays along a cosine.
+
+    A head that samples class centres (`sample_rate`) trains with `LazyAdam`, which
+    updates only the sampled rows; Keras' `Adam` would rewrite all (C, D) centres and
+    both moments every step and lose most of what sampling saves.
 
     The learning rate decays from `learning_rate` to 0 over all `epochs`: with a
     constant rate the batch-norm running statistics trail the still-moving weights, and
@@ -46,7 +51,8 @@ def fit_margin_model(
         train = train.repeat()
     steps = epochs * (steps_per_epoch or max(int(train.cardinality()), 1))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+    optimizer_class = LazyAdam if getattr(head, "sample_rate", None) else keras.optimizers.Adam
+    model.compile(optimizer=optimizer_class(schedule), loss=loss, metrics=["accuracy"])
     # shuffle=False: the pipelines of keras_margin.data reshuffle every epoch themselves.
     history = model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,
                         steps_per_epoch=steps_per_epoch, shuffle=False, callbacks=callbacks)
