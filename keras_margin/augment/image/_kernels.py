@@ -174,6 +174,9 @@ def sharpness(levels, factor):
     kernel = tf.constant([[1, 1, 1], [1, 5, 1], [1, 1, 1]], tf.float32) / 13.0
     kernel = tf.tile(kernel[:, :, None, None], [1, 1, channels, 1])
     smooth = tf.round(tf.nn.depthwise_conv2d(x, kernel, [1, 1, 1, 1], "VALID"))
+    # oneDNN gives an empty batch the input's spatial shape; no elements to move.
+    shape = tf.shape(levels)
+    smooth = tf.reshape(smooth, [shape[0], shape[1] - 2, shape[2] - 2, channels])
     centre = x[:, 1:-1, 1:-1, :]
     smooth_flat, centre_flat = _flat(smooth), _flat(centre)
     inner = _truncate(smooth_flat + factor[:, None] * (centre_flat - smooth_flat))
