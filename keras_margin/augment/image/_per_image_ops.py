@@ -139,8 +139,7 @@ def apply(levels, codes, values, interpolation, ops):
         uint8 levels, the shape of `levels`.
     """
     static_shape = levels.shape
-    shape = tf.shape(levels)
-    n, height, width = shape[0], shape[1], shape[2]
+    n, height, width, _ = _kernels.dims(levels)
     slots = codes.shape[1]
     active = {_GROUP[op] for op in ops}
     group_of = tf.constant([_GROUP[op] for op in OPS], tf.int32)
