@@ -17,7 +17,7 @@ image -12%; same run, load 7.3).
 Two further savings:
 
 - Consecutive geometric operations of an image (rotate, shear, translate) are composed
-  into one matrix and applied with one `ImageProjectiveTransformV3` at the first of
+  into one matrix and applied with one warp (`_kernels.warp`) at the first of
   them: one resample instead of two, which is also sharper with bilinear
   interpolation.
 - Everything runs on uint8 levels; float inputs are quantised to 256 levels of their
