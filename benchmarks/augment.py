@@ -18,8 +18,13 @@ magnitude 9 (of 30), nearest-neighbour resampling for the geometric ones.
   are the same kind and size of work.
 
 Implementations are timed in interleaved rounds in one process (each round builds a
-fresh iterator, skips `--warmup` batches, then times `--batches` batches), and medians
-are printed with the ratio to albumentations, so machine noise mostly cancels.
+fresh iterator, skips `--warmup` batches, then times at least `--batches` batches and
+at least `--min-seconds` seconds), and medians are printed with the ratio to
+albumentations, so machine noise mostly cancels. Also printed: the process's CPU time
+per image (all threads: TensorFlow's, OpenCV's and Python's), which shows how much of
+the machine each one used, and the load average. OpenCV keeps its default thread count
+(the 2 cores here; 1 thread measured the same within noise), and tf.data's AUTOTUNE
+decides TensorFlow's parallelism: neither side is held to fewer cores than the other.
 
 Usage:
     python benchmarks/augment.py                        # 224x224, then 112 and 32
@@ -159,16 +164,32 @@ def available(name):
     return True
 
 
-def images_per_second(dataset, batch, warmup, batches):
+def images_per_second(dataset, batch, warmup, batches, min_seconds=0.0):
+    """(images/s, CPU ms per image) over at least `batches` batches and `min_seconds` s.
+
+    The CPU time is the whole process's (all threads), so it counts what OpenCV or
+    TensorFlow spend on extra threads too; on a shared machine it moves less with the
+    load than the wall-clock rate does.
+
+    The floor on the duration matters for the fast pipelines: at 32x32, 24 batches
+    take ~50 ms, and a good part of them were computed ahead during the warm-up
+    (parallel map plus prefetch) and come out of the buffers for free.
+    """
     iterator = iter(dataset)
     for _ in range(warmup):
         next(iterator)
+    count = 0
+    cpu_start = time.process_time()
     start = time.perf_counter()
-    for _ in range(batches):
+    while count < batches or time.perf_counter() - start < min_seconds:
         next(iterator)
+        count += 1
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    # Deleting the iterator waits for its in-flight map calls, so they do not run
+    # into the next implementation's timing.
     del iterator
-    return batches * batch / seconds
+    return count * batch / seconds, 1000 * cpu_seconds / (count * batch)
 
 
 def main():
@@ -178,6 +199,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batches", type=int, default=24,
                         help="batches timed per round (slow implementations: fewer)")
+    parser.add_argument("--min-seconds", type=float, default=2.0,
+                        help="time each round for at least this long")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES))
     args = parser.parse_args()
@@ -212,23 +235,27 @@ def main():
         if "keras_cv" in batches:
             batches["keras_cv"] = max(2, args.batches // 4)
         rates = {name: [] for name in names}
+        cpu = {name: [] for name in names}
         for _ in range(args.rounds):
             for name, dataset in pipelines.items():
-                rates[name].append(
-                    images_per_second(dataset, args.batch, args.warmup, batches[name])
+                rate, cpu_ms = images_per_second(
+                    dataset, args.batch, args.warmup, batches[name], args.min_seconds
                 )
+                rates[name].append(rate)
+                cpu[name].append(cpu_ms)
         medians = {name: statistics.median(values) for name, values in rates.items()}
         reference = medians.get("albumentations")
-        print(f"\n{size}x{size}:")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\n{size}x{size} (load average after: {load}):")
         print(f"{'implementation':<16}{'images/s':>10}{'x albumentations':>18}"
-              f"{'keras_margin x it':>19}")
+              f"{'keras_margin x it':>19}{'CPU ms/image':>14}")
         for name in names:
             line = f"{name:<16}{medians[name]:>10.0f}"
             line += f"{medians[name] / reference:>18.2f}" if reference else f"{'':>18}"
             if "keras_margin" in medians:
                 line += f"{medians['keras_margin'] / medians[name]:>19.1f}"
+            line += f"{statistics.median(cpu[name]):>14.3f}"
             print(line, flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -26,15 +26,35 @@ import tensorflow as tf
 _LUMA = (19595 / 65536, 38470 / 65536, 7471 / 65536)
 
 
+def dims(tensor):
+    """The tensor's dimensions: Python ints where the static shape knows them.
+
+    In tf.data the height, width and channels are usually static and only the group
+    size is not; taking static dimensions as constants saves a Shape, StridedSlice
+    and Pack op per use. At 32x32 the graph's op count, not the arithmetic, sets the
+    cost of a batch.
+    """
+    static = tensor.shape.as_list()
+    if all(d is not None for d in static):
+        return static
+    dynamic = tf.shape(tensor)
+    return [dynamic[i] if d is None else d for i, d in enumerate(static)]
+
+
 def _flat(levels):
     """(n, H*W*C) view, so per-image parameters broadcast as (n, 1), the fast pattern."""
-    # No -1 in the shape: with n = 0 (an empty group) it could not be inferred.
-    shape = tf.shape(levels)
-    return tf.reshape(levels, [shape[0], tf.reduce_prod(shape[1:])])
+    n, height, width, channels = dims(levels)
+    size = height * width * channels
+    # -1 for n only where the row size is a known non-zero: with n = 0 (an empty
+    # group) it could not be inferred otherwise.
+    if isinstance(size, int) and size > 0:
+        return tf.reshape(levels, [-1, size])
+    return tf.reshape(levels, [n, size])
 
 
 def _unflat(flat, like):
-    return tf.reshape(flat, tf.shape(like))
+    n, height, width, channels = dims(like)
+    return tf.reshape(flat, [n, height, width, channels])
 
 
 def _truncate(values):
@@ -64,9 +84,9 @@ def _table_index(levels):
     Built from a per-channel row and a per-image column, the two broadcast patterns
     TensorFlow's CPU kernels handle fast (an (n, 1, 1, C) offset is ~3x slower).
     """
-    n, channels = tf.shape(levels)[0], levels.shape[-1]
+    n, height, width, channels = dims(levels)
     x = tf.cast(_flat(levels), tf.int32)
-    per_channel = tf.tile(tf.range(channels) * 256, [tf.shape(x)[1] // channels])
+    per_channel = tf.tile(tf.range(channels) * 256, [height * width])
     return x + per_channel[None, :] + tf.range(n)[:, None] * (channels * 256)
 
 
@@ -87,7 +107,7 @@ def equalize_tables(counts):
 
 def equalize(levels):
     """PIL's `ImageOps.equalize`, per image and channel."""
-    n, channels = tf.shape(levels)[0], levels.shape[-1]
+    n, channels = dims(levels)[0], levels.shape[-1]
     index = _table_index(levels)
     bins = n * channels * 256
     counts = tf.math.bincount(tf.reshape(index, [-1]), minlength=bins, maxlength=bins)
@@ -103,12 +123,12 @@ def brightness(levels, factor):
 
 def contrast(levels, factor):
     """PIL's `ImageEnhance.Contrast`: `m + factor (x - m)`, m the rounded mean grey."""
-    channels = levels.shape[-1]
+    _, height, width, channels = dims(levels)
     x = tf.cast(_flat(levels), tf.float32)
-    pixels = tf.cast(tf.shape(x)[1] // channels, tf.float32)
+    pixels = tf.cast(height * width, tf.float32)
     # The mean grey level as one matrix-vector product with the luma weights tiled
     # over the pixels: no per-channel reduction, no grey image.
-    weights = tf.tile(_luma(channels), [tf.shape(x)[1] // channels])
+    weights = tf.tile(_luma(channels), [height * width])
     mean = tf.floor(tf.matmul(x, weights[:, None]) / pixels + 0.5)  # (n, 1)
     return _unflat(_truncate(mean + factor[:, None] * (x - mean)), levels)
 
@@ -124,8 +144,8 @@ def color(levels, factor):
     # PIL rounds each grey level; the weights are multiples of 2**-16, so the float32
     # sum is exact and floor(sum + 0.5) is PIL's integer rounding.
     grey = tf.floor(tf.matmul(pixels, to_grey) + 0.5)
-    grey = _flat(tf.reshape(grey, tf.shape(levels)))
-    x = tf.reshape(pixels, tf.shape(grey))
+    grey = _flat(tf.reshape(grey, dims(levels)))
+    x = _flat(tf.reshape(pixels, dims(levels)))
     return _unflat(_truncate(grey + factor[:, None] * (x - grey)), levels)
 
 
@@ -142,9 +162,8 @@ def autocontrast(levels):
     the arithmetic: two uint8 transposes measured cheaper than broadcasting (n, 1, C)
     parameters over channels-last pixels.
     """
-    shape = tf.shape(levels)
-    n, channels = shape[0], levels.shape[-1]
-    planes = tf.reshape(tf.transpose(levels, [0, 3, 1, 2]), [n * channels, shape[1] * shape[2]])
+    n, height, width, channels = dims(levels)
+    planes = tf.reshape(tf.transpose(levels, [0, 3, 1, 2]), [n * channels, height * width])
     low = tf.cast(tf.reduce_min(planes, axis=1, keepdims=True), tf.float32)
     high = tf.cast(tf.reduce_max(planes, axis=1, keepdims=True), tf.float32)
     stretch = high > low
@@ -152,7 +171,7 @@ def autocontrast(levels):
     denominator = tf.where(stretch, high - low, 1.0)
     low = tf.where(stretch, low, 0.0)
     out = _truncate((tf.cast(planes, tf.float32) - low) * numerator_scale / denominator)
-    out = tf.reshape(out, [n, channels, shape[1], shape[2]])
+    out = tf.reshape(out, [n, channels, height, width])
     return tf.transpose(out, [0, 2, 3, 1])
 
 
@@ -174,10 +193,13 @@ def sharpness(levels, factor):
     kernel = tf.constant([[1, 1, 1], [1, 5, 1], [1, 1, 1]], tf.float32) / 13.0
     kernel = tf.tile(kernel[:, :, None, None], [1, 1, channels, 1])
     smooth = tf.round(tf.nn.depthwise_conv2d(x, kernel, [1, 1, 1, 1], "VALID"))
+    # oneDNN gives an empty batch the input's spatial shape; no elements to move.
+    n, height, width, _ = dims(levels)
+    smooth = tf.reshape(smooth, [n, height - 2, width - 2, channels])
     centre = x[:, 1:-1, 1:-1, :]
     smooth_flat, centre_flat = _flat(smooth), _flat(centre)
     inner = _truncate(smooth_flat + factor[:, None] * (centre_flat - smooth_flat))
-    inner = tf.reshape(inner, tf.shape(smooth))
+    inner = tf.reshape(inner, [n, height - 2, width - 2, channels])
     # Paste the interior back between the untouched border rows and columns (uint8
     # concatenations: cheaper than a masked select over the whole image).
     middle = tf.concat([levels[:, 1:-1, :1], inner, levels[:, 1:-1, -1:]], axis=2)
@@ -193,9 +215,7 @@ def _nearest_warp(levels, inverse):
     measured ~30% slower on 224x224x3 batches. Rounding follows it (half away from
     zero), and pixels that map outside the input get 0.
     """
-    shape = tf.shape(levels)
-    n, height, width = shape[0], shape[1], shape[2]
-    channels = levels.shape[-1]
+    n, height, width, channels = dims(levels)
     ys, xs = tf.meshgrid(tf.range(height), tf.range(width), indexing="ij")
     grid = tf.cast(
         tf.stack([tf.reshape(xs, [-1]), tf.reshape(ys, [-1]), tf.ones_like(tf.reshape(xs, [-1]))]),
@@ -214,14 +234,14 @@ def _nearest_warp(levels, inverse):
     pixels = tf.concat(
         [tf.reshape(levels, [-1, channels]), tf.zeros([1, channels], levels.dtype)], 0
     )
-    return tf.reshape(tf.gather(pixels, index), shape)
+    return tf.reshape(tf.gather(pixels, index), [n, height, width, channels])
 
 
 def warp(levels, inverse, interpolation="nearest", fill_value=0.0):
     """Resamples each image through its output-to-input map `inverse` (n, 3, 3)."""
     if interpolation == "nearest" and fill_value == 0.0:
         return _nearest_warp(levels, inverse)
-    height, width = tf.shape(levels)[1], tf.shape(levels)[2]
+    _, height, width, _ = dims(levels)
     transforms = tf.reshape(inverse, [-1, 9])[:, :8]
     images = levels if interpolation == "nearest" else tf.cast(levels, tf.float32)
     out = tf.raw_ops.ImageProjectiveTransformV3(

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from keras_margin.augment.image import _kernels
 from keras_margin.augment.image import _layer
 from keras_margin.augment.image import _per_image_ops
 from keras_margin.utils import validation
@@ -122,7 +123,7 @@ class RandAugment(_layer.AugmentationLayer):
     def augment(self, inputs, seed):
         batch, unbatch = _layer.as_batch(_layer.images_of(inputs))
         levels = _layer.to_levels(batch, self.value_range)
-        n, height, width = tf.shape(levels)[0], tf.shape(levels)[1], tf.shape(levels)[2]
+        n, height, width, _ = _kernels.dims(levels)
         draws = tf.random.stateless_uniform([n, self.num_ops, 2], seed)
         choice = tf.minimum(
             tf.cast(draws[..., 0] * len(self.ops), tf.int32), len(self.ops) - 1

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from keras_margin.augment.image import _kernels
 from keras_margin.augment.image import _layer
 from keras_margin.augment.image import _per_image_ops
 from keras_margin.augment.image.rand_augment import INTERPOLATIONS
@@ -73,7 +74,7 @@ class TrivialAugment(_layer.AugmentationLayer):
     def augment(self, inputs, seed):
         batch, unbatch = _layer.as_batch(_layer.images_of(inputs))
         levels = _layer.to_levels(batch, self.value_range)
-        n, height, width = tf.shape(levels)[0], tf.shape(levels)[1], tf.shape(levels)[2]
+        n, height, width, _ = _kernels.dims(levels)
         draws = tf.random.stateless_uniform([n, 3], seed)
         choice = tf.minimum(
             tf.cast(draws[:, 0] * len(self.ops), tf.int32), len(self.ops) - 1

@@ -203,3 +203,28 @@ def test_empty_groups_are_fine():
     assert _kernels.warp(empty, tf.zeros([0, 3, 3])).shape == (0, 8, 8, 3)
     for name in ("brightness", "contrast", "color"):
         assert getattr(_kernels, name)(empty, none).shape == (0, 8, 8, 3)
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_every_kernel_takes_an_empty_batch_of_unknown_size(interpolation):
+    # RandAugment runs every operation's group without a cond, also the empty ones,
+    # and in tf.data the batch size is unknown while tracing.
+    kernels = {
+        "solarize": lambda x, p: _kernels.solarize(x, p),
+        "posterize": lambda x, p: _kernels.posterize(x, p + 8.0),
+        "equalize": lambda x, p: _kernels.equalize(x),
+        "autocontrast": lambda x, p: _kernels.autocontrast(x),
+        "brightness": _kernels.brightness,
+        "contrast": _kernels.contrast,
+        "color": _kernels.color,
+        "sharpness": _kernels.sharpness,
+        "warp": lambda x, p: _kernels.warp(
+            x, tf.eye(3, batch_shape=tf.shape(p)), interpolation
+        ),
+    }
+    spec = [tf.TensorSpec([None, None, None, 3], tf.uint8), tf.TensorSpec([None], tf.float32)]
+    for name, kernel in kernels.items():
+        traced = tf.function(kernel, input_signature=spec)
+        out = traced(tf.zeros([0, 9, 7, 3], tf.uint8), tf.zeros([0]))
+        assert out.shape == (0, 9, 7, 3), name
+        assert out.dtype == tf.uint8, name

@@ -208,3 +208,22 @@ def test_operation_list_is_the_standard_fourteen():
         "translate_x", "translate_y",
     }
     assert image.RandAugment is RandAugment
+
+
+@pytest.mark.parametrize("layer_class", [RandAugment, TrivialAugment])
+def test_static_and_dynamic_shapes_give_the_same_images(layer_class):
+    # The kernels take static dimensions as constants where the shape knows them
+    # (fewer graph ops), and read them at run time otherwise. 3x5 images: sharpness
+    # has a one-pixel interior, every dimension is distinct.
+    size = (3, 5)
+    images = np.random.default_rng(1).integers(0, 256, (8, *size, 3)).astype("uint8")
+    layer = layer_class(seed=2)
+    outputs = []
+    for shape in ([8, *size, 3], [None, None, None, 3]):
+        traced = tf.function(
+            lambda x: layer(x, seed=SEED),
+            input_signature=[tf.TensorSpec(shape, tf.uint8)],
+        )
+        outputs.append(traced(images).numpy())
+    for out in outputs[1:]:
+        np.testing.assert_array_equal(out, outputs[0])
