@@ -24,7 +24,7 @@ def test_console_script_help():
     result = _run([script, "train", "--help"])
     assert result.returncode == 0
     for flag in ("--dataset", "--head", "--scale", "--margin", "--augment", "--epochs", "--batch-size",
-                 "--samples-per-class", "--seed", "--mixed-precision", "--output"):
+                 "--samples-per-class", "--seed", "--sample-rate", "--mixed-precision", "--output"):
         assert flag in result.stdout
     assert result.stderr == ""
 
