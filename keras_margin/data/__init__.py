@@ -33,6 +33,7 @@ from keras_margin.data.load import load
 from keras_margin.data.load import load_training_split
 from keras_margin.data.load_audio import assemble_audio
 from keras_margin.data.load_audio import available_audio_datasets
+from keras_margin.data.load_audio import is_audio_dataset
 from keras_margin.data.load_audio import load_audio
 from keras_margin.data.load_text import assemble_text
 from keras_margin.data.load_text import available_text_datasets
@@ -56,6 +57,7 @@ __all__ = [
     "AudioSourceData",
     "assemble_audio",
     "available_audio_datasets",
+    "is_audio_dataset",
     "load_audio",
     "CleanedData",
     "DatasetInfo",

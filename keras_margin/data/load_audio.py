@@ -15,6 +15,14 @@ AUDIO_SOURCES = {
     "spoken-digits": lambda cache_dir: spoken_digits.read(cache_dir=cache_dir),
 }
 
+# The audio datasets of `keras_margin.data.load_open_set`.
+AUDIO_OPEN_SETS = ("instruments-open",)
+
+
+def is_audio_dataset(name):
+    """True if `name` is a dataset of `load_audio` or an audio open set."""
+    return name in AUDIO_SOURCES or name in AUDIO_OPEN_SETS
+
 
 def load_audio(
     name,
