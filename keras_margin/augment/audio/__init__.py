@@ -1,0 +1,31 @@
+"""Audio augmentation: random layers on waveforms, graph-native in `tf.data`.
+
+Waveform layers, on float clips `(samples,)` or batches `(batch, samples)`; every clip
+in a batch draws its own values, and with `training=False` each layer returns its input
+unchanged:
+
+- `TimeShift`: shift by a random amount, rolled over or zero-filled.
+- `Gain`: a random gain in dB.
+- `AddNoise`: white, pink, brown, blue or violet noise at a random SNR.
+- `MixBackground`: a random excerpt of a bank of background clips at a random SNR.
+- `SpeedPerturbation`: resample by a random speed factor, kept at the input length.
+
+`keras_margin.augment.seeded_map(dataset, layers, seed)` maps them over a dataset
+reproducibly under any parallelism.
+"""
+
+from keras_margin.augment.audio.add_noise import AddNoise
+from keras_margin.augment.audio.gain import Gain
+from keras_margin.augment.audio.mix_background import MixBackground
+from keras_margin.augment.audio.speed_perturbation import SpeedPerturbation
+from keras_margin.augment.audio.time_shift import TimeShift
+from keras_margin.augment.seeded_map import seeded_map
+
+__all__ = [
+    "AddNoise",
+    "Gain",
+    "MixBackground",
+    "SpeedPerturbation",
+    "TimeShift",
+    "seeded_map",
+]
