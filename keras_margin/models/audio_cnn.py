@@ -23,8 +23,9 @@ def audio_cnn(
     Waveform `(num_samples,)` -> `keras.layers.MelSpectrogram` (Hann window of
     `fft_length`, hop `hop_length`, `num_mel_bins` bands from 20 Hz to `sample_rate / 2`;
     its output is `(mel bins, frames)`, transposed here to `(frames, mel bins)`) ->
-    decibels with a fixed floor of -100 dB -> `spectrogram_augmentation` (training
-    only) -> batch normalisation of the log-mel values -> three Conv-BN-ReLU-MaxPool
+    decibels with a fixed floor of -100 dB -> batch normalisation of every mel band
+    -> `spectrogram_augmentation` (training only; its masks, filled with 0, get the
+    band's mean) -> three Conv-BN-ReLU-MaxPool
     blocks of `width`, `2 * width`, `4 * width` filters -> global average pooling ->
     linear embedding -> batch normalisation (the "BN-FC-BN" embedding of `small_cnn`).
 
@@ -44,7 +45,7 @@ def audio_cnn(
         hop_length: samples between STFT frames, >= 1.
         num_mel_bins: mel bands, >= 8.
         spectrogram_augmentation: None or a layer applied to the `(batch, frames,
-            mel bins)` log-mel spectrogram, e.g. a `keras_margin.augment.audio`
+            mel bins)` normalised log-mel spectrogram, e.g. a `keras_margin.augment.audio`
             `SpecAugment`. keras_margin augmentation layers follow the model's
             training flag: they augment in `fit` and not in `predict` or the export.
         width: filters of the first block, >= 1.
@@ -87,10 +88,11 @@ def audio_cnn(
     )(inputs)
     x = layers.Permute((2, 1), name="frames_first")(x)
     x = Decibels(name="decibels")(x)
+    # Per mel band, so that a mask value of 0 (SpecAugment's) is the band's mean level.
+    x = layers.BatchNormalization(momentum=batch_norm_momentum, name="input_bn")(x)
     if spectrogram_augmentation is not None:
         x = spectrogram_augmentation(x)
     x = layers.Reshape((-1, num_mel_bins, 1), name="channel")(x)
-    x = layers.BatchNormalization(momentum=batch_norm_momentum, name="input_bn")(x)
     for block, filters in enumerate((width, 2 * width, 4 * width)):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}")(x)
         x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"bn{block}")(x)

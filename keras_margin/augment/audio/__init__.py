@@ -10,6 +10,9 @@ unchanged:
 - `MixBackground`: a random excerpt of a bank of background clips at a random SNR.
 - `SpeedPerturbation`: resample by a random speed factor, kept at the input length.
 
+`policy(name)` ("none", "standard") pairs waveform layers for `tf.data` with a
+spectrogram layer for the model (see `policies`).
+
 `keras_margin.augment.seeded_map(dataset, layers, seed)` maps them over a dataset
 reproducibly under any parallelism.
 """
@@ -17,11 +20,19 @@ reproducibly under any parallelism.
 from keras_margin.augment.audio.add_noise import AddNoise
 from keras_margin.augment.audio.gain import Gain
 from keras_margin.augment.audio.mix_background import MixBackground
+from keras_margin.augment.audio.policies import POLICIES
+from keras_margin.augment.audio.policies import AudioPolicy
+from keras_margin.augment.audio.policies import describe
+from keras_margin.augment.audio.policies import policy
 from keras_margin.augment.audio.speed_perturbation import SpeedPerturbation
 from keras_margin.augment.audio.time_shift import TimeShift
 from keras_margin.augment.seeded_map import seeded_map
 
 __all__ = [
+    "POLICIES",
+    "AudioPolicy",
+    "describe",
+    "policy",
     "AddNoise",
     "Gain",
     "MixBackground",
