@@ -78,7 +78,7 @@ def midi_file(notes, channel=0):
     >>> data = midi_file([Note(program=73, pitch=69, velocity=100, start=0.0,
     ...                        duration=0.5, cut=1.0)])
     >>> data[:4], len(data)
-    (b'MThd', 51)
+    (b'MThd', 50)
     """
     if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel <= 15:
         raise ValueError(f"`channel` must be an integer in [0, 15]; received {channel!r}.")
