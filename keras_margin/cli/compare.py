@@ -28,7 +28,7 @@ voice), the audio_cnn log-mel backbone, without and with the "standard" audio po
 unseen instruments:
   quick    instruments x 10, 50 per class x softmax, cosface, arcface x none, standard
            x seed 0, plus instruments-open (20 notes per seen instrument), 150 steps
-  default  instruments, spoken-digits x 10, 30, 100 per class x softmax, cosface, arcface
+  default  instruments, spoken-digits x 10, 50 per class x softmax, cosface, arcface
            x none, standard x seeds 0, 1, plus instruments-open, 200 steps
 """
 

@@ -181,9 +181,9 @@ AUDIO_PRESETS = {
     # 12 closed-set + 6 open-set runs on the rendered instrument notes.
     "quick": AudioPreset(datasets=("instruments",), heads=("softmax", "cosface", "arcface"),
                          samples_per_class=(10, 50), seeds=(0,), steps=150),
-    # 36 instrument + 12 spoken-digit closed-set runs + 12 open-set runs.
+    # 24 instrument + 24 spoken-digit closed-set runs + 12 open-set runs.
     "default": AudioPreset(
         datasets=("instruments", "spoken-digits"), heads=("softmax", "cosface", "arcface"),
-        samples_per_class=(10, 30, 100), seeds=(0, 1), steps=200,
+        samples_per_class=(10, 50), seeds=(0, 1), steps=200,
     ),
 }
