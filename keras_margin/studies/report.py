@@ -63,7 +63,8 @@ def _introduction(document, rows, command):
     seeds = sorted({spec["seed"] for spec in specs})
     document.paragraph(
         f"{len(rows)} training runs, written {datetime.date.today().isoformat()}. Every run trains "
-        "the small CNN of `keras_margin.models` with one head from scratch (Adam, cosine-decayed "
+        "a small network of `keras_margin.models` (`small_cnn` for images, `text_cnn` for texts, "
+        "`audio_cnn` for audio) with one head from scratch (Adam, cosine-decayed "
         "learning rate) and is measured on the dataset's fixed test split, which no run trains "
         "or validates on. Runs with the same seed share their data split, so heads and "
         "augmentation policies are compared on identical data. Tables give the mean ± 95% "
