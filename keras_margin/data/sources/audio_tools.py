@@ -2,12 +2,12 @@
 its WAV output, and cutting clips to one length."""
 
 import functools
+import os
 import shutil
 import subprocess
 import wave
 
 import numpy as np
-from scipy import signal
 
 from keras_margin.data.errors import DatasetNotFoundError
 
@@ -15,8 +15,6 @@ from keras_margin.data.errors import DatasetNotFoundError
 def require(program, package, dataset, path=None):
     """The path of `program` (or checks `path` exists), else a `DatasetNotFoundError`
     that names the Debian `package` and the command that installs it."""
-    import os
-
     found = shutil.which(program) if path is None else (path if os.path.exists(path) else None)
     if found is None:
         what = f"`{program}`" if path is None else path
@@ -53,6 +51,8 @@ def resample(waveform, from_rate, to_rate):
     """`waveform` at `to_rate` (polyphase filtering with a Kaiser-windowed low-pass)."""
     if from_rate == to_rate:
         return waveform
+    from scipy import signal  # only espeak-ng's clips need it; keeps `import keras_margin` light
+
     divisor = np.gcd(int(from_rate), int(to_rate))
     return signal.resample_poly(waveform, int(to_rate) // divisor, int(from_rate) // divisor)
 
