@@ -5,7 +5,8 @@ steps, seed 0) on `instruments` with 50 clips per family, under one variant of t
 waveform chain and SpecAugment, and prints the test accuracy. The numbers quoted in
 `keras_margin/augment/audio/policies.py` and docs/audio_data.md come from:
 
-    python benchmarks/audio_policy.py none noise-only no-noise spec-only all
+    python benchmarks/audio_policy.py none noise-only speed-only shift-only gain-only \
+        no-noise spec-only all
 """
 
 import sys
@@ -37,6 +38,9 @@ def variant(name):
     return {
         "none": ([], None),
         "noise-only": ([noise], None),
+        "speed-only": ([speed], None),
+        "shift-only": ([shift], None),
+        "gain-only": ([gain], None),
         "no-noise": ([speed, shift, gain], None),
         "spec-only": ([], masks),
         "all": ([speed, shift, noise, gain], masks),
@@ -64,5 +68,6 @@ def run(name, seed=0):
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:] or ["none", "noise-only", "no-noise", "spec-only", "all"]:
+    for name in sys.argv[1:] or ["none", "noise-only", "speed-only", "shift-only", "gain-only",
+                                 "no-noise", "spec-only", "all"]:
         run(name)
