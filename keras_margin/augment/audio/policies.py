@@ -37,9 +37,14 @@ Why no `AddNoise`: the built-in clips are rendered, so their silences are digita
 silence, -100 dB in `audio_cnn`'s log-mel features, and white noise at 20-40 dB SNR
 lifts every silent frame to about -30 dB: the model trains on a floor that test clips
 never have. Measured on `instruments`, 50 per class, softmax, 150 steps, seed 0
-(`/tmp/ablate.py` of the audio study, see docs/audio_data.md): test accuracy 0.620
-without augmentation, 0.380 with `AddNoise` alone. Add it for recordings that carry
-noise of their own.
+(`python benchmarks/audio_policy.py none noise-only`): test accuracy 0.620 without
+augmentation, 0.380 with `AddNoise` alone. Add it for recordings that carry noise of
+their own.
+
+What `"standard"` did in `keras-margin compare --task audio` (docs/results/README.md):
+it *lowered* test accuracy on both built-in datasets, also at 4x the step budget; per
+layer, the gain was harmless and the shift and SpecAugment cost most. It is a
+starting point to tune, not a recommendation.
 SpecAugment's Table-1 values (Park et al. 2019) are for utterances of seconds at a
 10 ms hop (T = 70-100 frames, W = 40-80): on a 63-frame clip they would mask or
 warp most of it, so the masks and the warp are scaled down to about a sixth of the
