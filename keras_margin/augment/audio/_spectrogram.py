@@ -11,7 +11,17 @@ import numbers
 
 import tensorflow as tf
 
+from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
+
+
+class SpectrogramLayer(AugmentationLayer):
+    """`AugmentationLayer` that keeps its input's float dtype (Keras would cast a
+    float64 or float16 spectrogram to float32 before `call`)."""
+
+    def __init__(self, seed=None, **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(seed=seed, **kwargs)
 
 
 def as_batch(spectrograms):
@@ -68,7 +78,10 @@ def band_mask(starts, widths, size):
 def fill_values(spectrograms, mask_value):
     """(batch, 1, 1) values for the masked entries: a constant, or each input's mean."""
     if mask_value == "mean":
-        return tf.reduce_mean(spectrograms, axis=[1, 2], keepdims=True)
+        # Summed in float32 at least: a float16 sum of a large spectrogram overflows.
+        wide = tf.float64 if spectrograms.dtype == tf.float64 else tf.float32
+        mean = tf.reduce_mean(tf.cast(spectrograms, wide), axis=[1, 2], keepdims=True)
+        return tf.cast(mean, spectrograms.dtype)
     batch = tf.shape(spectrograms)[0]
     return tf.fill([batch, 1, 1], tf.cast(mask_value, spectrograms.dtype))
 

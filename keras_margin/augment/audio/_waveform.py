@@ -41,11 +41,6 @@ def as_batch(waveforms):
     return waveforms, lambda x: x
 
 
-def power(waveforms):
-    """Mean square of each clip, (batch, samples) -> (batch,), in float32."""
-    return tf.reduce_mean(tf.square(tf.cast(waveforms, tf.float32)), axis=1)
-
-
 def uniform(seed, batch, bounds):
     """(batch,) float32 draws uniform in `bounds`, or the constant when low == high."""
     low, high = bounds

@@ -4,12 +4,11 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.audio import _spectrogram
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class FrequencyMasking(AugmentationLayer):
+class FrequencyMasking(_spectrogram.SpectrogramLayer):
     """Sets `count` random bands of consecutive frequency bins to `mask_value`.
 
     For every spectrogram and every band, a width `f` is drawn uniformly from the
@@ -39,7 +38,7 @@ class FrequencyMasking(AugmentationLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.frequency_masking import FrequencyMasking
+    >>> from keras_margin.augment.audio import FrequencyMasking
     >>> spectrograms = np.ones((2, 100, 80), "float32")
     >>> out = FrequencyMasking(max_width=27, count=2, seed=0)(spectrograms).numpy()
     >>> masked_bins = (out == 0).all(axis=1)  # a masked bin is masked in every frame

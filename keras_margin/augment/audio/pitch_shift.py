@@ -7,11 +7,10 @@ from keras_margin.augment.audio import _phase_vocoder
 from keras_margin.augment.audio import _resample
 from keras_margin.augment.audio import _stretch
 from keras_margin.augment.audio import _waveform
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class PitchShift(AugmentationLayer):
+class PitchShift(_waveform.WaveformLayer):
     """Shifts each clip's pitch by a random number of semitones, keeping its timing.
 
     Every clip draws `n` uniformly from `semitone_range`; with `p = 2 ** (n / 12)`,
@@ -24,11 +23,11 @@ class PitchShift(AugmentationLayer):
     semitones). With `training=False` the layer returns its input unchanged.
 
     Input: float waveforms `(samples,)` or `(batch, samples)`. Output: same shape and
-    dtype.
+    dtype (computed in float32).
 
     Args:
         semitone_range: `(low, high)` bounds of the shift in semitones, within
-            [-24, 24] (default (-4.0, 4.0)).
+            [-24, 24], or one number for a fixed shift (default (-4.0, 4.0)).
         frame_length: phase vocoder frame length in samples, a multiple of 4 >= 16
             (default 512, 32 ms at 16 kHz).
         seed: an integer >= 0 or None.
@@ -41,7 +40,7 @@ class PitchShift(AugmentationLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.pitch_shift import PitchShift
+    >>> from keras_margin.augment.audio import PitchShift
     >>> t = np.arange(16000) / 16000
     >>> tone = np.sin(2 * np.pi * 440 * t).astype("float32")
     >>> out = PitchShift(semitone_range=(12.0, 12.0), seed=0)(tone).numpy()
@@ -56,7 +55,7 @@ class PitchShift(AugmentationLayer):
     """
 
     def __init__(self, semitone_range=(-4.0, 4.0), frame_length=512, seed=None, **kwargs):
-        semitone_range = _stretch.check_pair(semitone_range, "semitone_range", -24.0, 24.0)
+        semitone_range = _waveform.check_range(semitone_range, "semitone_range", -24.0, 24.0)
         frame_length = _stretch.check_frame_length(frame_length)
         super().__init__(seed=seed, **kwargs)
         self.semitone_range = semitone_range

@@ -6,7 +6,6 @@ import tensorflow as tf
 from keras_margin.augment.audio import _spectrogram
 from keras_margin.augment.audio import frequency_masking
 from keras_margin.augment.audio import time_masking
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.augment.augmentation_layer import split_seed
 from keras_margin.utils import validation
 
@@ -28,7 +27,7 @@ _INTEGER_PARAMETERS = (
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class SpecAugment(AugmentationLayer):
+class SpecAugment(_spectrogram.SpectrogramLayer):
     """SpecAugment (Park et al. 2019): warp in time, then mask frequency and time bands.
 
     Applies, in the paper's order, a `TimeWarp` with W = `time_warp`, a
@@ -74,7 +73,7 @@ class SpecAugment(AugmentationLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.spec_augment import SpecAugment
+    >>> from keras_margin.augment.audio import SpecAugment
     >>> spectrograms = np.random.default_rng(0).normal(size=(2, 300, 80)).astype("float32")
     >>> layer = SpecAugment("LD", seed=0)
     >>> layer.time_mask_count, layer.frequency_mask

@@ -4,12 +4,11 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.audio import _spectrogram
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class TimeMasking(AugmentationLayer):
+class TimeMasking(_spectrogram.SpectrogramLayer):
     """Sets `count` random spans of consecutive frames to `mask_value`.
 
     For every spectrogram and every span, a width `t` is drawn uniformly from the
@@ -41,7 +40,7 @@ class TimeMasking(AugmentationLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.time_masking import TimeMasking
+    >>> from keras_margin.augment.audio import TimeMasking
     >>> spectrograms = np.ones((4, 50, 40), "float32")
     >>> out = TimeMasking(max_width=100, max_fraction=0.2, seed=0)(spectrograms).numpy()
     >>> masked_frames = (out == 0).all(axis=2)
@@ -94,9 +93,9 @@ class TimeMasking(AugmentationLayer):
 
 def time_mask_draws(seed, batch, frames, count, max_width, max_fraction):
     """Spans of frames, widths bounded by `max_width` and `max_fraction * frames`."""
-    # The small epsilon keeps e.g. 0.2 * 50 = 10 from flooring to 9 in float32.
+    # In float64 with a tiny allowance, so that e.g. 0.7 * 10 floors to 7, not 6.
     fraction_limit = tf.cast(
-        tf.floor(max_fraction * tf.cast(frames, tf.float32) + 1e-4), tf.int32
+        tf.floor(max_fraction * tf.cast(frames, tf.float64) + 1e-9), tf.int32
     )
     limit = tf.minimum(max_width, fraction_limit)
     return _spectrogram.mask_draws(seed, batch, frames, count, limit)

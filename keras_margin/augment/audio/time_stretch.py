@@ -8,11 +8,10 @@ import tensorflow as tf
 from keras_margin.augment.audio import _phase_vocoder
 from keras_margin.augment.audio import _stretch
 from keras_margin.augment.audio import _waveform
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class TimeStretch(AugmentationLayer):
+class TimeStretch(_waveform.WaveformLayer):
     """Plays each clip faster or slower by a random rate, keeping its pitch.
 
     Every clip draws a rate from `rate_range`, log-uniformly (so that speeding up by
@@ -27,11 +26,11 @@ class TimeStretch(AugmentationLayer):
     returns its input unchanged.
 
     Input: float waveforms `(samples,)` or `(batch, samples)`. Output: same shape and
-    dtype.
+    dtype (computed in float32).
 
     Args:
-        rate_range: `(low, high)` bounds of the rate, 0 < low <= high <= 8
-            (default (0.8, 1.25)).
+        rate_range: `(low, high)` bounds of the rate, 0 < low <= high <= 8, or one
+            number for a fixed rate (default (0.8, 1.25)).
         frame_length: analysis frame length in samples, a multiple of 4 >= 16; the hop
             is a quarter of it (default 512, 32 ms at 16 kHz). Longer frames resolve
             low tones better and smear onsets more.
@@ -45,7 +44,7 @@ class TimeStretch(AugmentationLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.time_stretch import TimeStretch
+    >>> from keras_margin.augment.audio import TimeStretch
     >>> t = np.arange(16000) / 16000
     >>> burst = np.where(t < 0.4, np.sin(2 * np.pi * 440 * t), 0.0).astype("float32")
     >>> out = TimeStretch(rate_range=(0.8, 0.8), seed=0)(burst[None]).numpy()
@@ -64,7 +63,7 @@ class TimeStretch(AugmentationLayer):
     """
 
     def __init__(self, rate_range=(0.8, 1.25), frame_length=512, seed=None, **kwargs):
-        rate_range = _stretch.check_positive_pair(rate_range, "rate_range", 8.0)
+        rate_range = _waveform.check_range(rate_range, "rate_range", 0.0, 8.0, low_open=True)
         frame_length = _stretch.check_frame_length(frame_length)
         super().__init__(seed=seed, **kwargs)
         self.rate_range = rate_range

@@ -4,12 +4,11 @@ import keras
 import tensorflow as tf
 
 from keras_margin.augment.audio import _spectrogram
-from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class TimeWarp(AugmentationLayer):
+class TimeWarp(_spectrogram.SpectrogramLayer):
     """Warps each spectrogram along time by moving a random frame by up to W frames.
 
     For every spectrogram a centre `c` is drawn uniformly in [W + 1, frames - 2 - W]
@@ -41,7 +40,7 @@ class TimeWarp(AugmentationLayer):
     Example:
 
     >>> import numpy as np
-    >>> from keras_margin.augment.audio.time_warp import TimeWarp
+    >>> from keras_margin.augment.audio import TimeWarp
     >>> ramp = np.tile(np.arange(100, dtype="float32")[:, None], (1, 8))  # value = frame
     >>> out = TimeWarp(max_warp=20, seed=0)(ramp).numpy()
     >>> out.shape, float(out[0, 0]), float(out[-1, 0]), bool((np.diff(out[:, 0]) > 0).all())

@@ -75,3 +75,34 @@ def test_silent_clip_gets_no_noise_but_others_do():
 def test_constructor_errors_name_the_argument(kwargs, argument):
     with pytest.raises(ValueError, match=f"`{argument}`"):
         AddNoise(**kwargs)
+
+
+def reference_colored_noise(real, imaginary, samples, exponent):
+    """float64 NumPy: spectrum (real + i imaginary) * f^(-k/2), DC 0, inverse real FFT."""
+    bins = np.arange(samples // 2 + 1, dtype=np.float64)
+    amplitude = np.zeros_like(bins)
+    amplitude[1:] = bins[1:] ** (-exponent / 2)
+    spectrum = (np.asarray(real, np.float64) + 1j * np.asarray(imaginary, np.float64))
+    return np.fft.irfft(spectrum * amplitude, n=samples, axis=1)
+
+
+@pytest.mark.parametrize("samples", [1, 2, 7, 64, 1001])
+@pytest.mark.parametrize("color", COLORS)
+def test_colored_noise_matches_the_float64_reference(color, samples):
+    import tensorflow as tf
+
+    from keras_margin.augment.audio.add_noise import colored_noise
+
+    real_seed = tf.constant([3, 4], tf.int64)
+    imaginary_seed = tf.constant([5, 6], tf.int64)
+    bins = samples // 2 + 1
+    real = tf.random.stateless_normal([3, bins], real_seed).numpy()
+    imaginary = tf.random.stateless_normal([3, bins], imaginary_seed).numpy()
+    exponent = COLOR_EXPONENTS[color]
+    expected = reference_colored_noise(real, imaginary, samples, exponent)
+    for dtype in (tf.float32, tf.float64):
+        noise = colored_noise(3, samples, exponent, real_seed, imaginary_seed, dtype).numpy()
+        assert noise.shape == (3, samples) and noise.dtype == dtype.as_numpy_dtype
+        scale = max(np.abs(expected).max(), 1e-12)
+        tolerance = 1e-5 if dtype == tf.float32 else 1e-12
+        np.testing.assert_allclose(noise / scale, expected / scale, atol=tolerance)
