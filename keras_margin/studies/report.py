@@ -333,7 +333,7 @@ def _data(document, rows):
     items = []
     for (study, name), facts in sorted(seen.items()):
         text = (f"{study}: `{name}` from {facts.get('source', '?')}; {facts.get('num_classes')} "
-                f"training classes, {facts.get('num_test')} test images")
+                f"training classes, {facts.get('num_test')} test examples")
         if facts.get("unseen_class_names"):
             text += f"; unseen identities: {len(facts['unseen_class_names'])}"
         if facts.get("fonts"):
