@@ -1,7 +1,9 @@
-"""Augmentation for training pipelines: `image` and `text`; `audio` to come.
+"""Augmentation for training pipelines: `image`, `text` and `audio`.
 
 Everything here runs inside `tf.data`, never inside the model, so an exported model
-contains nothing random.
+contains nothing random. The one exception is opt-in: an audio policy's spectrogram
+layer goes inside the audio backbone (the spectrogram is computed there), and it
+follows the model's training flag, so it does nothing in `predict` or an export.
 
 Example:
 
@@ -9,8 +11,9 @@ Example:
 >>> augment = image.policy("standard")
 """
 
+from keras_margin.augment import audio
 from keras_margin.augment import image
 from keras_margin.augment import magnitude
 from keras_margin.augment import text
 
-__all__ = ["image", "magnitude", "text"]
+__all__ = ["audio", "image", "magnitude", "text"]

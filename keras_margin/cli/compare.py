@@ -20,6 +20,16 @@ without EDA at the paper's recommended parameters for each N:
   quick    fortunes, N = 500, softmax, cosface, arcface x none, eda, seed 0
   default  fortunes, food-reviews x N = 500, 2000 x softmax, cosface, arcface
            x none, eda x seeds 0, 1, 2
+
+With --task audio: 1.0 s clips rendered by Debian tools (instrument notes from the
+fluid-soundfont-gm samples by fluidsynth; digits spoken by espeak-ng's synthetic
+voice), the audio_cnn log-mel backbone, without and with the "standard" audio policy
+(waveform layers in tf.data, SpecAugment in the model), plus open-set verification on
+unseen instruments:
+  quick    instruments x 10, 50 per class x softmax, cosface, arcface x none, standard
+           x seed 0, plus instruments-open (20 notes per seen instrument), 150 steps
+  default  instruments, spoken-digits x 10, 50 per class x softmax, cosface, arcface
+           x none, standard x seeds 0, 1, plus instruments-open, 200 steps
 """
 
 import argparse
@@ -31,9 +41,10 @@ import sys
 
 def add_arguments(parser):
     parser.add_argument("--preset", default="default", help="quick or default (default: %(default)s)")
-    parser.add_argument("--task", choices=("image", "text"), default="image",
+    parser.add_argument("--task", choices=("image", "text", "audio"), default="image",
                         help="modality of the study (default: %(default)s); text: the EDA paper's "
-                        "setting with --dataset fortunes,food-reviews and --num-train 500,2000")
+                        "setting with --dataset fortunes,food-reviews and --num-train 500,2000; "
+                        "audio: --dataset instruments,spoken-digits and --open-set instruments-open")
     parser.add_argument("--num-train", help="--task text: comma-separated training-set sizes "
                         "(texts), e.g. 500,2000")
     parser.add_argument("--dataset", help="closed-set dataset, e.g. mnist-5k, digits, fashion-mnist, "
@@ -66,6 +77,8 @@ def run(args, usage_error):
     try:
         if args.task == "text":
             preset = _text_preset(args, studies.TEXT_PRESETS)
+        elif args.task == "audio":
+            preset = _audio_preset(args, studies.AUDIO_PRESETS)
         else:
             preset = _preset(args, studies.PRESETS)
         specs = preset.specs()
@@ -150,6 +163,32 @@ def _text_preset(args, presets):
     return dataclasses.replace(presets[args.preset], **overrides)
 
 
+def _audio_preset(args, presets):
+    for flag, instead in (("num_train", "--samples-per-class"), ("pictures", None)):
+        if getattr(args, flag) is not None:
+            hint = f"; use {instead}" if instead else ""
+            raise ValueError(f"--{flag.replace('_', '-')} does not apply to --task audio{hint}")
+    overrides = _shared_overrides(args, presets)
+    if args.dataset:
+        overrides["datasets"] = _names(args.dataset, "dataset")
+    if args.open_set is not None:
+        overrides["open_set_datasets"] = (
+            () if args.open_set.strip() == "none" else _names(args.open_set, "open_set"))
+    if args.studies is not None:
+        overrides["studies"] = _names(args.studies, "studies")
+        unknown = sorted(set(overrides["studies"]) - {"closed-set", "open-set"})
+        if unknown:
+            raise ValueError(f"unknown --studies {', '.join(unknown)} for --task audio; choose "
+                             "from: closed-set, open-set")
+    if args.open_set_samples_per_class is not None:
+        value = args.open_set_samples_per_class
+        overrides["open_set_samples_per_class"] = (
+            None if value == "all" else _integers(value, "open-set-samples-per-class", 1)[0])
+    if args.samples_per_class is not None:
+        overrides["samples_per_class"] = _integers(args.samples_per_class, "samples-per-class", 1)
+    return dataclasses.replace(presets[args.preset], **overrides)
+
+
 def _check_names(specs):
     import keras_margin as km
 
@@ -158,6 +197,10 @@ def _check_names(specs):
         if spec.study == "text":
             if spec.augment not in ("none", "eda"):
                 raise ValueError(f"unknown text augmentation {spec.augment!r}; choose from: none, eda")
+        elif km.data.is_audio_dataset(spec.dataset):
+            if spec.augment not in km.augment.audio.POLICIES:
+                raise ValueError(f"unknown audio augmentation policy {spec.augment!r}; choose from: "
+                                 f"{', '.join(km.augment.audio.POLICIES)}")
         elif spec.augment not in km.augment.image.POLICIES:
             raise ValueError(f"unknown augmentation policy {spec.augment!r}; choose from: "
                              f"{', '.join(km.augment.image.POLICIES)}")
@@ -180,6 +223,9 @@ def _check_data(specs, usage_error):
             elif open_set:
                 km.data.load_open_set(spec.dataset, samples_per_class=spec.samples_per_class,
                                       seed=spec.seed)
+            elif km.data.is_audio_dataset(spec.dataset):
+                km.data.load_audio(spec.dataset, samples_per_class=spec.samples_per_class,
+                                   seed=spec.seed)
             else:
                 km.data.load(spec.dataset, samples_per_class=spec.samples_per_class, seed=spec.seed)
         except (ValueError, km.data.DatasetNotFoundError) as error:

