@@ -3,7 +3,7 @@
 Trains the `keras-margin compare --task audio` recipe (audio_cnn, softmax head, 150
 steps, seed 0) on `instruments` with 50 clips per family, under one variant of the
 waveform chain and SpecAugment, and prints the test accuracy. The numbers quoted in
-`keras_margin/augment/audio/policies.py` and docs/audio_data.md come from:
+`keras_margin/augment/audio/policies.py` and docs/audio.md come from:
 
     python benchmarks/audio_policy.py none noise-only speed-only shift-only gain-only \
         no-noise spec-only all
