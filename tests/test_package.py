@@ -38,3 +38,10 @@ def test_readme_opens_with_the_two_commands():
 
 def test_ci_runs_make_test():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_test_file_names_are_unique():
+    # tests/ has no __init__.py files: pytest imports each test file by its base name,
+    # so two files of one name in different folders break collection.
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted(set(names)) == sorted(names), sorted({n for n in names if names.count(n) > 1})

@@ -9,7 +9,6 @@ backend and draws its randomness from a `keras.random.SeedGenerator`, so it runs
 """
 
 import math
-import numbers
 
 import keras
 
@@ -346,14 +345,6 @@ class RandomAffine(BaseImagePreprocessingLayer):
         return config
 
 
-def _is_number(value):
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and math.isfinite(value)
-    )
-
-
 def _symmetric_range(value, name, low_bound, high_bound, units, open_bounds=False):
     """A number `r >= 0` -> (-r, r); a pair (low, high) -> itself; both checked."""
     inside = "(" if open_bounds else "["
@@ -363,12 +354,12 @@ def _symmetric_range(value, name, low_bound, high_bound, units, open_bounds=Fals
         f"(low, high) with low <= high, in {units} within "
         f"{inside}{low_bound:g}, {high_bound:g}{outside}; received {value!r}."
     )
-    if _is_number(value):
+    if validation.is_finite_number(value):
         if value < 0:
             raise ValueError(message)
         pair = (-float(value), float(value))
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        _is_number(v) for v in value
+        validation.is_finite_number(v) for v in value
     ):
         pair = (float(value[0]), float(value[1]))
     else:
@@ -389,12 +380,12 @@ def _zoom_range(value):
         "or a pair (low, high) of scale factors with 0 < low <= high, where 1 is the "
         f"identity and above 1 enlarges; received {value!r}."
     )
-    if _is_number(value):
+    if validation.is_finite_number(value):
         if not 0 <= value < 1:
             raise ValueError(message)
         return (1.0 - float(value), 1.0 + float(value))
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        _is_number(v) for v in value
+        validation.is_finite_number(v) for v in value
     ):
         low, high = float(value[0]), float(value[1])
         if 0 < low <= high:

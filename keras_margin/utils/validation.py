@@ -34,6 +34,40 @@ def number_in_range(value, name, low=-math.inf, high=math.inf, low_open=False, h
     return float(value)
 
 
+def is_finite_number(value):
+    """True for a finite real number that is not a bool."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+    )
+
+
+def number_pair(value, name, low=-math.inf, high=math.inf, low_open=False,
+                allow_single=False, what="finite numbers"):
+    """Returns `(a, b)` as floats; raises unless `value` is a pair of finite numbers
+    with `low <= a <= b <= high` (`low < a` when `low_open`). With `allow_single`, one
+    number `v` stands for `(v, v)`."""
+    if allow_single and is_finite_number(value):
+        value = (value, value)
+    shape = "a number or a pair (low, high)" if allow_single else "a pair (low, high)"
+    bound = f"{low:g} < low" if low_open else f"{low:g} <= low"
+    message = (
+        f"`{name}` must be {shape} of {what} with {bound} <= high <= {high:g}; "
+        f"received {value!r}."
+    )
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or not all(is_finite_number(v) for v in value)
+    ):
+        raise ValueError(message)
+    a, b = float(value[0]), float(value[1])
+    if not (a > low if low_open else a >= low) or not a <= b <= high:
+        raise ValueError(message)
+    return (a, b)
+
+
 def positive(value, name):
     """Returns `value` as a float; raises unless it is finite and > 0."""
     return number_in_range(value, name, low=0.0, low_open=True)

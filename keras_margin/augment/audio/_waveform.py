@@ -1,11 +1,9 @@
 """Helpers shared by the waveform layers."""
 
-import math
-import numbers
-
 import tensorflow as tf
 
 from keras_margin.augment.augmentation_layer import AugmentationLayer
+from keras_margin.utils import validation
 
 
 class WaveformLayer(AugmentationLayer):
@@ -75,28 +73,4 @@ def scale_to_snr(signal, noise, snr_db):
 def check_range(value, name, low=-float("inf"), high=float("inf"), low_open=False):
     """A `(a, b)` pair of finite numbers with `low <= a <= b <= high` (`low < a` when
     `low_open`), or one number meaning `(v, v)`; returned as floats."""
-    if is_number(value):
-        value = (value, value)
-    bound = f"{low:g} < low" if low_open else f"{low:g} <= low"
-    message = (
-        f"`{name}` must be a number or a pair (low, high) of finite numbers with "
-        f"{bound} <= high <= {high:g}; received {value!r}."
-    )
-    if (
-        not isinstance(value, (tuple, list))
-        or len(value) != 2
-        or not all(is_number(v) for v in value)
-    ):
-        raise ValueError(message)
-    a, b = float(value[0]), float(value[1])
-    if not (a > low if low_open else a >= low) or not a <= b <= high:
-        raise ValueError(message)
-    return (a, b)
-
-
-def is_number(value):
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and math.isfinite(value)
-    )
+    return validation.number_pair(value, name, low, high, low_open=low_open, allow_single=True)

@@ -4,13 +4,11 @@ The base class, `AugmentationLayer`, lives in `keras_margin.augment.augmentation
 (the audio layers share it); it is imported here so the image layers keep one import.
 """
 
-import math
-import numbers
-
 import tensorflow as tf
 
 from keras_margin.augment.augmentation_layer import AugmentationLayer  # noqa: F401
 from keras_margin.augment.augmentation_layer import split_seed  # noqa: F401
+from keras_margin.utils import validation
 
 
 def images_of(inputs):
@@ -72,7 +70,7 @@ def check_value_range(value_range):
     if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
         raise ValueError(message)
     for bound in value_range:
-        if not is_number(bound):
+        if not validation.is_finite_number(bound):
             raise ValueError(message)
     low, high = float(value_range[0]), float(value_range[1])
     if not low < high:
@@ -80,30 +78,9 @@ def check_value_range(value_range):
     return (low, high)
 
 
-def is_number(value):
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and math.isfinite(value)
-    )
-
-
 def check_pair(value, name, low, high, what="numbers"):
     """A `(a, b)` pair with `low <= a <= b <= high`, as floats."""
-    message = (
-        f"`{name}` must be a pair (low, high) of {what} with "
-        f"{low:g} <= low <= high <= {high:g}; received {value!r}."
-    )
-    if (
-        not isinstance(value, (tuple, list))
-        or len(value) != 2
-        or not all(is_number(v) for v in value)
-    ):
-        raise ValueError(message)
-    a, b = float(value[0]), float(value[1])
-    if not low <= a <= b <= high:
-        raise ValueError(message)
-    return (a, b)
+    return validation.number_pair(value, name, low, high, what=what)
 
 
 def check_choice(value, choices, name):

@@ -41,7 +41,7 @@ class GaussianNoise(_layer.AugmentationLayer):
     """
 
     def __init__(self, stddev=(0.0, 0.05), value_range=(0, 255), seed=None, **kwargs):
-        if _layer.is_number(stddev):
+        if validation.is_finite_number(stddev):
             stddev = validation.number_in_range(stddev, "stddev", 0.0, 1.0)
             stddev = (stddev, stddev)
         stddev = _layer.check_pair(stddev, "stddev", 0.0, 1.0, "fractions")

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from keras_margin.augment.image import _layer
 from keras_margin.augment.image import _per_image_layers
-from keras_margin.augment.image._layer import is_number
+from keras_margin.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
@@ -54,7 +54,7 @@ class RandomChoice(_layer.AugmentationLayer):
             if (
                 not isinstance(weights, (list, tuple))
                 or len(weights) != len(layers)
-                or not all(is_number(w) and w >= 0 for w in weights)
+                or not all(validation.is_finite_number(w) and w >= 0 for w in weights)
                 or not sum(weights) > 0
             ):
                 raise ValueError(
