@@ -170,6 +170,31 @@ class SynonymAugmentation(TextAugmentation):
             self._deferred = False
 
 
+class SynonymEdit(SynonymAugmentation):
+    """Base of `SynonymReplacement` and `RandomInsertion`: `n = max(1, int(alpha *
+    words))` edits per text, each made from a candidate word's synonyms.
+
+    Subclasses set `edit` to the batch operation (`_ops.replace` or `_ops.insert`),
+    called as `edit(tokens, counts, seeds, lookup, line_numbers, eligible)`.
+    """
+
+    edit = None
+
+    def __init__(self, synonyms=None, alpha=0.1, stop_words="english", seed=None, **kwargs):
+        self.alpha = check_fraction(alpha, "alpha")
+        super().__init__(synonyms=synonyms, stop_words=stop_words, seed=seed, **kwargs)
+
+    def augment_words(self, tokens, seeds, texts):
+        line_numbers, eligible = self.candidates(texts, tokens)
+        counts = _ops.amounts(self.alpha, tokens.row_lengths())
+        return self.edit(tokens, counts, seeds, self._lookup, line_numbers, eligible)
+
+    def get_config(self):
+        config = super().get_config()
+        config["alpha"] = self.alpha
+        return config
+
+
 def check_fraction(value, name):
     """A number in [0, 1], returned as float; the error names `name`."""
     return validation.number_in_range(value, name, low=0.0, high=1.0)

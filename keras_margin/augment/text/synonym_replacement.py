@@ -3,12 +3,11 @@
 import keras
 
 from keras_margin.augment.text import _ops
-from keras_margin.augment.text.base import SynonymAugmentation
-from keras_margin.augment.text.base import check_fraction
+from keras_margin.augment.text.base import SynonymEdit
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
-class SynonymReplacement(SynonymAugmentation):
+class SynonymReplacement(SynonymEdit):
     """Replaces `n = max(1, int(alpha * words))` random words of each text by a random
     synonym from the table.
 
@@ -49,16 +48,4 @@ class SynonymReplacement(SynonymAugmentation):
         on Text Classification Tasks", EMNLP-IJCNLP 2019, arXiv:1901.11196.
     """
 
-    def __init__(self, synonyms=None, alpha=0.1, stop_words="english", seed=None, **kwargs):
-        self.alpha = check_fraction(alpha, "alpha")
-        super().__init__(synonyms=synonyms, stop_words=stop_words, seed=seed, **kwargs)
-
-    def augment_words(self, tokens, seeds, texts):
-        line_numbers, eligible = self.candidates(texts, tokens)
-        counts = _ops.amounts(self.alpha, tokens.row_lengths())
-        return _ops.replace(tokens, counts, seeds, self._lookup, line_numbers, eligible)
-
-    def get_config(self):
-        config = super().get_config()
-        config["alpha"] = self.alpha
-        return config
+    edit = staticmethod(_ops.replace)
