@@ -56,7 +56,10 @@ def add_arguments(parser):
     parser.add_argument("--open-set-samples-per-class",
                         help="training images per seen identity in the open-set study, or 'all' "
                         "(default: 100)")
-    parser.add_argument("--heads", help="comma-separated head names, e.g. softmax,arcface")
+    parser.add_argument("--heads", help="comma-separated head specs: a head name, optionally with "
+                        "numeric options of the head as name:option=value[:option=value...], "
+                        "e.g. softmax,arcface,arcface:scale=16,cosface:scale=16:margin=0.2; a head "
+                        "with options is its own head in the report, e.g. 'arcface (scale=16)'")
     parser.add_argument("--augment", help="comma-separated augmentation policies, e.g. none,standard")
     parser.add_argument("--samples-per-class", help="comma-separated training sizes, e.g. 10,100")
     parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2")
@@ -113,6 +116,13 @@ def _shared_overrides(args, presets):
     for flag, field in (("heads", "heads"), ("augment", "augments")):
         if getattr(args, flag) is not None:
             overrides[field] = _names(getattr(args, flag), flag)
+    from keras_margin.studies.head_spec import parse_head_spec
+
+    for head in overrides.get("heads", ()):
+        try:
+            parse_head_spec(head)
+        except ValueError as error:
+            raise ValueError(f"--heads: {error}") from None
     if args.seeds is not None:
         overrides["seeds"] = _integers(args.seeds, "seeds", 0)
     if args.steps is not None:
@@ -192,8 +202,11 @@ def _audio_preset(args, presets):
 def _check_names(specs):
     import keras_margin as km
 
+    checked = set()
     for spec in specs:
-        km.heads.get(spec.head)
+        if (spec.head, spec.head_options) not in checked:
+            _check_head(km, spec.head, spec.head_options)
+            checked.add((spec.head, spec.head_options))
         if spec.study == "text":
             if spec.augment not in ("none", "eda"):
                 raise ValueError(f"unknown text augmentation {spec.augment!r}; choose from: none, eda")
@@ -204,6 +217,24 @@ def _check_names(specs):
         elif spec.augment not in km.augment.image.POLICIES:
             raise ValueError(f"unknown augmentation policy {spec.augment!r}; choose from: "
                              f"{', '.join(km.augment.image.POLICIES)}")
+
+
+def _check_head(km, head, options):
+    """Builds the head with its options for 10 classes, so that a wrong option name or
+    value stops the command before any training, naming the option."""
+    head_class = km.heads.get(head)
+    for name, value in options:
+        try:
+            km.heads.create(head, 10, [1] * 10, **{name: value})
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"--heads: option {name}={value:g} of the {head} head is refused "
+                             f"({head_class.__name__}: {error})") from None
+    try:
+        km.heads.create(head, 10, [1] * 10, **dict(options))
+    except (TypeError, ValueError) as error:
+        text = ", ".join(f"{name}={value:g}" for name, value in options)
+        raise ValueError(f"--heads: options {text} of the {head} head are refused together "
+                         f"({head_class.__name__}: {error})") from None
 
 
 def _check_data(specs, usage_error):

@@ -3,6 +3,7 @@
 import dataclasses
 import itertools
 
+from keras_margin.studies.head_spec import parse_head_spec
 from keras_margin.studies.run_spec import STUDIES
 from keras_margin.studies.run_spec import RunSpec
 
@@ -78,11 +79,14 @@ def _difficulty_specs(preset, study, pairs, samples, **fields):
 
 
 def grid(study, datasets, heads, augments, samples_per_class, seeds, steps, **fields):
-    """All `RunSpec`s of the product datasets x sizes x augments x heads x seeds."""
+    """All `RunSpec`s of the product datasets x sizes x augments x heads x seeds.
+
+    `heads` are head specs: a name, or a name with options such as `"arcface:scale=16"`
+    (see `head_spec`)."""
     return [
-        RunSpec(study, dataset, head, augment, samples, seed, steps, **fields)
-        for dataset, samples, augment, head, seed in itertools.product(
-            datasets, samples_per_class, augments, heads, seeds
+        RunSpec(study, dataset, name, augment, samples, seed, steps, head_options=options, **fields)
+        for dataset, samples, augment, (name, options), seed in itertools.product(
+            datasets, samples_per_class, augments, [parse_head_spec(head) for head in heads], seeds
         )
     ]
 
@@ -125,9 +129,11 @@ class TextPreset:
 
     def specs(self):
         return [
-            RunSpec("text", dataset, head, augment, None, seed, self.steps, num_train=size)
-            for dataset, size, augment, head, seed in itertools.product(
-                self.datasets, self.num_train, self.augments, self.heads, self.seeds)
+            RunSpec("text", dataset, name, augment, None, seed, self.steps, num_train=size,
+                    head_options=options)
+            for dataset, size, augment, (name, options), seed in itertools.product(
+                self.datasets, self.num_train, self.augments,
+                [parse_head_spec(head) for head in self.heads], self.seeds)
         ]
 
 

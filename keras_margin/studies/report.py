@@ -10,6 +10,7 @@ from keras_margin.studies.document import Document
 from keras_margin.studies.findings import by_config
 from keras_margin.studies.findings import config_order
 from keras_margin.studies.findings import metric_value
+from keras_margin.studies.head_spec import head_label
 from keras_margin.studies.statistics import format_mean
 
 CLOSED_SET_COLUMNS = (
@@ -38,6 +39,7 @@ def write_report(rows, folder, command=None):
     """
     figures = os.path.join(folder, "figures")
     os.makedirs(figures, exist_ok=True)
+    csv_rows, rows = rows, _with_head_labels(rows)
     document = Document("keras_margin comparison: margin heads and augmentation on limited data")
     _introduction(document, rows, command)
     _findings(document, rows)
@@ -54,8 +56,17 @@ def write_report(rows, folder, command=None):
     }
     _write_atomically(paths["markdown"], document.to_markdown(folder))
     _write_atomically(paths["html"], document.to_html())
-    _write_csv(rows, paths["csv"])
+    _write_csv(csv_rows, paths["csv"])
     return paths
+
+
+def _with_head_labels(rows):
+    """`rows` with each spec's `head` replaced by its label, e.g. `"arcface (scale=16)"`:
+    the tables, figures and paired comparisons group by `head`, so a head with options
+    is its own head there, and two option sets are never paired as one head."""
+    return [dict(row, spec=dict(row["spec"], head=head_label(row["spec"]["head"],
+                                                            row["spec"].get("head_options") or ())))
+            for row in rows]
 
 
 def _introduction(document, rows, command):
@@ -343,8 +354,8 @@ def _data(document, rows):
 
 
 def _write_csv(rows, path):
-    spec_fields = ["study", "dataset", "head", "augment", "samples_per_class", "seed", "steps",
-                   "embedding_dim", "batch_size", "learning_rate"]
+    spec_fields = ["study", "dataset", "head", "head_options", "augment", "samples_per_class",
+                   "seed", "steps", "embedding_dim", "batch_size", "learning_rate"]
     closed = sorted({name for row in rows for name in row.get("metrics", {})})
     opened = sorted({name for row in rows for name in row.get("open_set_metrics", {})})
     header = (["key"] + spec_fields + closed + [f"open_set_{name}" for name in opened]
@@ -355,12 +366,19 @@ def _write_csv(rows, path):
         writer.writerow(header)
         for row in rows:
             writer.writerow(
-                [row["key"]] + [row["spec"].get(field) for field in spec_fields]
+                [row["key"]] + [_csv_spec_value(row["spec"], field) for field in spec_fields]
                 + [row.get("metrics", {}).get(name) for name in closed]
                 + [row.get("open_set_metrics", {}).get(name) for name in opened]
                 + [row.get("train_seconds"), row.get("total_seconds")]
             )
     os.replace(temporary, path)
+
+
+def _csv_spec_value(spec, field):
+    if field == "head_options":
+        # "margin=0.2 scale=16"; empty for the head's defaults.
+        return " ".join(f"{name}={value:g}" for name, value in spec.get("head_options") or ())
+    return spec.get(field)
 
 
 def _write_atomically(path, text):

@@ -4,6 +4,8 @@ import dataclasses
 import hashlib
 import json
 
+from keras_margin.studies.head_spec import head_label
+
 STUDIES = ("closed-set", "open-set", "embedding-picture", "long-tailed", "label-noise",
            "convergence", "text")
 # What a run may add to the plain recipe against a training difficulty.
@@ -51,6 +53,10 @@ class RunSpec:
             dominant sub-centre, train again on the rest), `"margin-warmup"` (margin
             ramped in over the first 30% of the steps).
         num_train: training texts of a `"text"` run (None: all).
+        head_options: the head's own arguments other than its defaults, a sorted tuple
+            of `(name, number)` pairs, e.g. `(("scale", 16),)`; given to
+            `keras_margin.heads.create`. Empty (the papers' defaults) is not keyed, so
+            results written before this field existed still resume.
     """
 
     study: str
@@ -67,8 +73,12 @@ class RunSpec:
     label_noise: float = 0.0
     remedy: str = "none"
     num_train: object = None
+    head_options: tuple = ()
 
     def __post_init__(self):
+        # A canonical sorted tuple, so equal options give equal keys however they came.
+        object.__setattr__(self, "head_options",
+                           tuple(sorted((str(name), value) for name, value in self.head_options)))
         if self.study not in STUDIES:
             raise ValueError(f"`study` must be one of {', '.join(STUDIES)}; received {self.study!r}.")
         if self.remedy not in REMEDIES:
@@ -96,7 +106,8 @@ class RunSpec:
             if value not in (None, 0.0, "none"))
         if self.num_train is not None:
             extras += f" texts={self.num_train}"
-        return (f"{self.study} {self.dataset} {self.head} augment={self.augment} "
+        head = head_label(self.head, self.head_options)
+        return (f"{self.study} {self.dataset} {head} augment={self.augment} "
                 f"per-class={samples}{extras} seed={self.seed}")
 
     def as_dict(self):

@@ -125,7 +125,8 @@ def _train(km, spec, train, validation, info, verbose):
         if spec.augment != "none":
             augment = km.augment.image.policy(spec.augment, num_classes=info.num_classes, seed=spec.seed)
             train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-    head = km.heads.create(spec.head, info.num_classes, info.train_class_counts)
+    head = km.heads.create(spec.head, info.num_classes, info.train_class_counts,
+                           **dict(spec.head_options))
     epochs = min(CURVE_POINTS, spec.steps)
     loss, callbacks = "auto", []
     if spec.remedy == "class-weights":

@@ -57,6 +57,12 @@ def test_tiny_grid_trains_reports_and_resumes(tmp_path, capsys):
     (["--num-train", "500"], "--num-train applies only to --task text"),
     (["--task", "text", "--preset", "huge"], "unknown --preset 'huge'"),
     (["--open-set-samples-per-class", "0"], "--open-set-samples-per-class values must be >= 1"),
+    (["--heads", "softmax,arcface:scale=big"], "--heads: head spec 'arcface:scale=big': option 'scale' "
+     "must be a number"),
+    (["--heads", "arcface:scale"], "option 'scale' must be written name=value"),
+    (["--heads", "arcface:bogus=1"], "option bogus=1 of the arcface head is refused"),
+    (["--heads", "arcface:scale=-16"], "option scale=-16 of the arcface head is refused"),
+    (["--heads", "magicface:scale=16"], "magicface"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, arguments, message):
     status = main(["compare", "--output", str(tmp_path / "out"), *arguments])
@@ -64,3 +70,27 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, arguments, message):
     assert status == 2
     assert error.count("\n") == 1 and message in error
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_a_head_with_options_is_its_own_head_in_the_report(tmp_path, capsys):
+    output = tmp_path / "scales"
+    arguments = ["compare", "--preset", "quick", "--dataset", "digits", "--studies", "closed-set",
+                 "--heads", "softmax,arcface,arcface:scale=16", "--augment", "none",
+                 "--samples-per-class", "5", "--seeds", "0,1", "--steps", "4", "--output", str(output)]
+    assert main(arguments) == 0
+    assert "6 runs in the grid" in capsys.readouterr().out
+    rows = [json.loads(line) for line in (output / "results.jsonl").read_text().splitlines()]
+    assert sorted((row["spec"]["head"], tuple(map(tuple, row["spec"]["head_options"])))
+                  for row in rows) == [("arcface", ()), ("arcface", ()),
+                                       ("arcface", (("scale", 16),)), ("arcface", (("scale", 16),)),
+                                       ("softmax", ()), ("softmax", ())]
+    report = (output / "report.md").read_text()
+    table_rows = [line for line in report.splitlines() if line.startswith("| arcface")]
+    # Accuracy table and all-metrics table: each head once per table, never merged.
+    assert sum(line.startswith("| arcface (scale=16) |") for line in table_rows) == 2
+    assert sum(line.startswith("| arcface |") for line in table_rows) == 2
+    findings = report.split("## What the numbers say")[1].split("\n## ")[0]
+    assert "arcface (scale=16)" in findings and "2 seeds" in findings
+    csv_text = (output / "results.csv").read_text()
+    assert csv_text.splitlines()[0].startswith("key,study,dataset,head,head_options,")
+    assert sum(",arcface,scale=16," in line for line in csv_text.splitlines()) == 2

@@ -84,3 +84,22 @@ def test_eda_parameters_follow_the_paper():
     assert runner.eda_parameters(2000) == (0.05, 8)
     assert runner.eda_parameters(4000) == (0.1, 4)
     assert runner.eda_parameters(None) == (0.1, 4)
+
+
+def test_head_options_reach_the_trained_head(monkeypatch):
+    import keras_margin as km
+
+    built = []
+    create = km.heads.create
+
+    def recording_create(*args, **kwargs):
+        built.append(create(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(km.heads, "create", recording_create)
+    spec = tiny("closed-set", "arcface", head_options=(("scale", 16), ("margin", 0.3)))
+    row = runner.run(spec)
+    config = built[-1].get_config()
+    assert (config["scale"], config["margin"]) == (16, 0.3)
+    assert row["spec"]["head_options"] == (("margin", 0.3), ("scale", 16))
+    assert json.loads(json.dumps(row))["spec"]["head_options"] == [["margin", 0.3], ["scale", 16]]
