@@ -150,9 +150,7 @@ def _train(km, spec, train, validation, info, verbose):
 def _audio_backbone(km, spec, train, info):
     """`audio_cnn` with the policy's spectrogram layer, and `train` with its waveform
     layers mapped by `seeded_map`."""
-    import tensorflow as tf
-
-    from keras_margin.augment.seeded_map import seeded_map
+    import tensorflow as tf  # imported late, like in `_train`: see `run`
 
     policy = km.augment.audio.policy(spec.augment, seed=spec.seed)
     backbone = km.models.audio_cnn(
@@ -160,7 +158,8 @@ def _audio_backbone(km, spec, train, info):
         sample_rate=info.details.get("sample_rate", 16000),
         spectrogram_augmentation=policy.spectrogram)
     if policy.waveform:
-        train = seeded_map(train, policy.waveform, seed=spec.seed).prefetch(tf.data.AUTOTUNE)
+        train = km.augment.audio.seeded_map(train, policy.waveform, seed=spec.seed)
+        train = train.prefetch(tf.data.AUTOTUNE)
     return backbone, train
 
 
