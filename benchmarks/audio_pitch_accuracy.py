@@ -15,7 +15,6 @@ Usage:
 """
 
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import numpy as np  # noqa: E402
 from scipy.io import wavfile  # noqa: E402
 
 from keras_margin.augment import audio  # noqa: E402
+from keras_margin.data.sources import midi  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "augment", "audio"))
 import spec_signals  # noqa: E402
@@ -34,31 +34,15 @@ SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 NOTES = {"piano": (0, 69), "violin": (40, 67), "flute": (73, 72), "trumpet": (56, 64)}
 
 
-def _vlq(value):
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def _midi(program, key, ticks=480):
-    """A one-track MIDI file: program change, one note of 480 ticks (0.5 s at 120 bpm)."""
-    events = (
-        _vlq(0) + bytes([0xC0, program]) + _vlq(0) + bytes([0x90, key, 100])
-        + _vlq(ticks) + bytes([0x80, key, 0]) + _vlq(ticks) + b"\xff\x2f\x00"
-    )
-    return (b"MThd" + struct.pack(">IHHH", 6, 0, 1, ticks)
-            + b"MTrk" + struct.pack(">I", len(events)) + events)
-
-
 def render(folder):
     clips = []
     for name, (program, key) in NOTES.items():
         mid, wav = os.path.join(folder, name + ".mid"), os.path.join(folder, name + ".wav")
         with open(mid, "wb") as f:
-            f.write(_midi(program, key))
+            # One note held 0.5 s, everything silenced at 1 s (the clip's end).
+            note = midi.Note(program=program, pitch=key, velocity=100, start=0.0, duration=0.5,
+                             cut=1.0)
+            f.write(midi.midi_file([note]))
         subprocess.run(["fluidsynth", "-ni", "-q", "-r", "16000", "-F", wav, SOUNDFONT, mid],
                        check=True, capture_output=True)
         _, x = wavfile.read(wav)
