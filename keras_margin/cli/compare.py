@@ -152,13 +152,20 @@ def _preset(args, presets):
         if unknown:
             raise ValueError(f"unknown --studies {', '.join(unknown)}; choose from: "
                              f"{', '.join(studies.STUDIES)}")
+    overrides.update(_size_overrides(args))
+    return dataclasses.replace(presets[args.preset], **overrides)
+
+
+def _size_overrides(args):
+    """--samples-per-class and --open-set-samples-per-class, for the image and audio tasks."""
+    overrides = {}
     if args.open_set_samples_per_class is not None:
         value = args.open_set_samples_per_class
         overrides["open_set_samples_per_class"] = (
             None if value == "all" else _integers(value, "open-set-samples-per-class", 1)[0])
     if args.samples_per_class is not None:
         overrides["samples_per_class"] = _integers(args.samples_per_class, "samples-per-class", 1)
-    return dataclasses.replace(presets[args.preset], **overrides)
+    return overrides
 
 
 def _text_preset(args, presets):
@@ -190,12 +197,7 @@ def _audio_preset(args, presets):
         if unknown:
             raise ValueError(f"unknown --studies {', '.join(unknown)} for --task audio; choose "
                              "from: closed-set, open-set")
-    if args.open_set_samples_per_class is not None:
-        value = args.open_set_samples_per_class
-        overrides["open_set_samples_per_class"] = (
-            None if value == "all" else _integers(value, "open-set-samples-per-class", 1)[0])
-    if args.samples_per_class is not None:
-        overrides["samples_per_class"] = _integers(args.samples_per_class, "samples-per-class", 1)
+    overrides.update(_size_overrides(args))
     return dataclasses.replace(presets[args.preset], **overrides)
 
 
