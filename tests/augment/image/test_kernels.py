@@ -118,8 +118,10 @@ ENHANCE = {
 @pytest.mark.parametrize("factor", [0.1, 0.73, 1.0, 1.27, 1.99])
 @pytest.mark.parametrize("name", sorted(ENHANCE))
 @pytest.mark.parametrize("channels", [1, 3])
-def test_enhance_operations_match_pil(name, factor, channels):
-    images = crafted(channels)
+# 72x72 takes sharpness's convolution path, 24x24 its shifted-sums path.
+@pytest.mark.parametrize("size", [24, 72])
+def test_enhance_operations_match_pil(name, factor, channels, size):
+    images = crafted(channels, size=size)
     out = getattr(_kernels, name)(tf.constant(images), per_image(images, factor)).numpy()
     for image, result in zip(images, out):
         expected = from_pil(ENHANCE[name](pil(image)).enhance(factor), channels)
