@@ -302,9 +302,10 @@ def warp(levels, inverse, interpolation="nearest", fill_value=0.0):
 
 def inverse_affine(height, width, rotation=None, shear_x=None, shear_y=None,
                    translate_x=None, translate_y=None, batch=None):
-    """Output-to-input maps (n, 3, 3) of affine transformations about the centre.
+    """Output-to-input maps (..., 3, 3) of affine transformations about the centre.
 
-    The forward transformation moves input point p to c + R S (p - c) + t, with `c`
+    The parameters share one shape, (n,) or (n, slots) say, and the maps have it
+    plus (3, 3). The forward transformation moves input point p to c + R S (p - c) + t, with `c`
     the image centre ((width - 1) / 2, (height - 1) / 2), R the rotation by `rotation`
     degrees counter-clockwise as displayed, S = [[1, shear_x], [shear_y, 1]] (shear
     factors, x = column, y = row) and t = (translate_x, translate_y) pixels. Missing
@@ -332,6 +333,5 @@ def inverse_affine(height, width, rotation=None, shear_x=None, shear_y=None,
     # p = c + A^-1 (q - c - t)  =>  offset = c - A^-1 (c + t).
     ox = cx - (ia * (cx + tx) + ib * (cy + ty))
     oy = cy - (ic * (cx + tx) + id_ * (cy + ty))
-    ones = tf.ones_like(zeros)
-    rows = [ia, ib, ox, ic, id_, oy, zeros, zeros, ones]
-    return tf.reshape(tf.stack(rows, axis=-1), [-1, 3, 3])
+    rows = [[ia, ib, ox], [ic, id_, oy], [zeros, zeros, tf.ones_like(zeros)]]
+    return tf.stack([tf.stack(row, axis=-1) for row in rows], axis=-2)

@@ -96,11 +96,13 @@ def check_ops(ops, name="ops"):
 def operation_values(codes, fraction, sign, height, width, ranges):
     """Per-image parameters, in each operation's own units, for operation `codes`.
 
-    Returns a dict of float (n,) tensors: `rotation` (degrees), `shear_x`, `shear_y`
-    (factors), `translate_x`, `translate_y` (pixels), `factor` (enhance factor),
-    `bits` (posterize) and `threshold` (solarize); each is the neutral value for images
-    whose operation does not use it.
+    `codes` and `sign` have one shape, (n, slots) for example, and `fraction`
+    broadcasts to it. Returns a dict of float tensors of that shape: `rotation`
+    (degrees), `shear_x`, `shear_y` (factors), `translate_x`, `translate_y` (pixels),
+    `factor` (enhance factor), `bits` (posterize) and `threshold` (solarize); each is
+    the neutral value where the operation does not use it.
     """
+    fraction = fraction + tf.zeros_like(sign)
     signed = sign * fraction
 
     def where(name, value, neutral=0.0):
@@ -131,7 +133,7 @@ def apply(levels, codes, values, interpolation, ops):
     Args:
         levels: uint8 (n, height, width, channels).
         codes: int32 (n, slots), indices into `OPS`.
-        values: a list (one per slot) of `operation_values` dicts.
+        values: the `operation_values` dict for `codes`, (n, slots) tensors.
         interpolation: `"nearest"` or `"bilinear"`, for the geometric operations.
         ops: the operation names that can occur (groups that cannot are not built).
 
@@ -149,21 +151,19 @@ def apply(levels, codes, values, interpolation, ops):
     # map: output-to-input maps compose as inverse_first @ inverse_second @ ...
     runs = [None] * slots
     if _WARP in active:
-        following = tf.eye(3, batch_shape=[n])
+        inverses = _kernels.inverse_affine(
+            height, width, values["rotation"], values["shear_x"], values["shear_y"],
+            values["translate_x"], values["translate_y"],
+        )  # (n, slots, 3, 3), all slots at once
+        following = None
         for k in reversed(range(slots)):
-            v = values[k]
-            inverse = _kernels.inverse_affine(
-                height, width, v["rotation"], v["shear_x"], v["shear_y"],
-                v["translate_x"], v["translate_y"],
-            )
-            if k + 1 < slots:
-                chained = tf.where(geometric[:, k + 1, None, None], following,
-                                   tf.eye(3, batch_shape=[n]))
+            inverse = inverses[:, k]
+            if following is not None:
+                chained = tf.where(geometric[:, k + 1, None, None], following, tf.eye(3))
                 # (n, 3, 3) products as a broadcast multiply and sum: oneDNN's
                 # batched matmul costs ~90 us a call on these tiny matrices.
                 inverse = tf.reduce_sum(inverse[..., None] * chained[:, None], axis=2)
-            runs[k] = inverse
-            following = inverse
+            runs[k] = following = inverse
 
     for k in range(slots):
         group = tf.gather(group_of, codes[:, k])
@@ -173,32 +173,32 @@ def apply(levels, codes, values, interpolation, ops):
         parts = tf.dynamic_partition(levels, group, _GROUPS)
         positions = tf.dynamic_partition(tf.range(n), group, _GROUPS)
 
-        split = {}  # one partition per parameter tensor, shared by the groups
+        split = {}  # one partition per parameter, shared by the groups
 
-        def part(tensor, g, group=group, split=split):
-            if id(tensor) not in split:
-                split[id(tensor)] = (tensor, tf.dynamic_partition(tensor, group, _GROUPS))
-            return split[id(tensor)][1][g]
+        def part(name, g, k=k, group=group, split=split):
+            if name not in split:
+                tensor = runs[k] if name == "inverse" else values[name][:, k]
+                split[name] = tf.dynamic_partition(tensor, group, _GROUPS)
+            return split[name][g]
 
-        v = values[k]
         out = list(parts)
         for name in [op for op in ops if op != "identity" and op not in GEOMETRIC]:
             g = _GROUP[name]
-            out[g] = _run(name, parts[g], lambda t, g=g: part(t, g), v)
+            out[g] = _run(name, parts[g], lambda key, g=g: part(key, g))
         if _WARP in active:
-            out[_WARP] = _kernels.warp(parts[_WARP], part(runs[k], _WARP), interpolation)
+            out[_WARP] = _kernels.warp(parts[_WARP], part("inverse", _WARP), interpolation)
         levels = tf.dynamic_stitch(positions, out)
         levels.set_shape(static_shape)
     return levels
 
 
-def _run(name, levels, part, v):
-    """Operation `name` on its group; `part` selects the group's rows of a (n,) tensor."""
+def _run(name, levels, part):
+    """Operation `name` on its group; `part(key)` is the group's rows of value `key`."""
     if name in ("autocontrast", "equalize"):
         return getattr(_kernels, name)(levels)
     if name == "solarize":
-        return _kernels.solarize(levels, part(v["threshold"]))
+        return _kernels.solarize(levels, part("threshold"))
     if name == "posterize":
-        return _kernels.posterize(levels, part(v["bits"]))
+        return _kernels.posterize(levels, part("bits"))
     # brightness, color, contrast, sharpness: an enhance factor.
-    return getattr(_kernels, name)(levels, part(v["factor"]))
+    return getattr(_kernels, name)(levels, part("factor"))

@@ -130,14 +130,10 @@ class RandAugment(_layer.AugmentationLayer):
         )
         codes = tf.gather([_per_image_ops.OPS.index(op) for op in self.ops], choice)
         sign = tf.where(draws[..., 1] < 0.5, -1.0, 1.0)
-        fraction = tf.fill([n], self._magnitude / MAX_MAGNITUDE)
-        values = [
-            _per_image_ops.operation_values(
-                codes[:, k], fraction, sign[:, k], height, width,
-                _per_image_ops.RAND_AUGMENT_RANGES,
-            )
-            for k in range(self.num_ops)
-        ]
+        values = _per_image_ops.operation_values(
+            codes, self._magnitude / MAX_MAGNITUDE, sign, height, width,
+            _per_image_ops.RAND_AUGMENT_RANGES,
+        )
         levels = _per_image_ops.apply(levels, codes, values, self.interpolation, self.ops)
         images = _layer.from_levels(levels, self.value_range, batch.dtype)
         return _layer.with_images(inputs, unbatch(images))

@@ -83,11 +83,11 @@ class TrivialAugment(_layer.AugmentationLayer):
         sign = tf.where(draws[:, 1] < 0.5, -1.0, 1.0)
         bins = tf.minimum(tf.floor(draws[:, 2] * _BINS), _BINS - 1)
         values = _per_image_ops.operation_values(
-            codes, bins / (_BINS - 1), sign, height, width,
+            codes[:, None], bins[:, None] / (_BINS - 1), sign[:, None], height, width,
             _per_image_ops.TRIVIAL_AUGMENT_WIDE_RANGES,
         )
         levels = _per_image_ops.apply(
-            levels, codes[:, None], [values], self.interpolation, self.ops
+            levels, codes[:, None], values, self.interpolation, self.ops
         )
         images = _layer.from_levels(levels, self.value_range, batch.dtype)
         return _layer.with_images(inputs, unbatch(images))
