@@ -20,6 +20,7 @@ planar (transposed) copy.
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 # ITU-R 601-2 luma, the weights of PIL's convert("L") (19595, 38470, 7471) / 65536.
@@ -111,28 +112,46 @@ def _table_index(levels):
     return tf.cast(_flat(levels), tf.int32) + offsets
 
 
-def equalize_tables(counts):
-    """PIL's `ImageOps.equalize` look-up tables from histograms (n, C, 256)."""
-    total = tf.reduce_sum(counts, axis=-1)
-    # Count of the highest level present: PIL leaves it out of the step.
-    present = tf.cast(counts > 0, tf.int32) * tf.range(256)
-    last = tf.gather(counts, tf.reduce_max(present, axis=-1), batch_dims=2)
-    step = (total - last) // 255
-    safe_step = tf.maximum(step, 1)
-    before = tf.cumsum(counts, axis=-1, exclusive=True)
-    table = (before + (safe_step // 2)[..., None]) // safe_step[..., None]
-    identity = tf.broadcast_to(tf.range(256), tf.shape(table))
-    table = tf.where((step > 0)[..., None], tf.minimum(table, 255), identity)
-    return tf.cast(table, tf.uint8)
+def _equalize_tables(counts, pixels):
+    """PIL's `ImageOps.equalize` look-up tables from histograms (n, C, 256).
+
+    `pixels` is the pixel count of one image. Below 2**24 pixels every count and
+    partial sum is an integer float32 holds exactly, so the running sums come from a
+    matrix product with a triangle of ones and the floor divisions from float
+    divisions: ~3x cheaper than int32 `tf.cumsum` and `//`, which dominate the cost of
+    a table at 32x32 (TensorFlow 2.21, CPU).
+    """
+    levels = tf.range(256)
+    total = tf.reduce_sum(counts, axis=-1, keepdims=True)
+    # Count of the highest level present: PIL leaves it out of the step. (A select
+    # and a sum: `tf.gather(..., batch_dims=2)` builds ~15 ops.)
+    highest = tf.reduce_max(tf.where(counts > 0, levels, -1), axis=-1, keepdims=True)
+    last = tf.reduce_sum(tf.where(tf.equal(levels, highest), counts, 0), axis=-1, keepdims=True)
+    if isinstance(pixels, int) and pixels < 2**24:
+        step = tf.floor(tf.cast(total - last, tf.float32) / 255.0)
+        safe_step = tf.maximum(step, 1.0)
+        strictly_below = tf.constant(np.triu(np.ones((256, 256), "float32"), 1))
+        before = tf.reshape(
+            tf.matmul(tf.reshape(tf.cast(counts, tf.float32), [-1, 256]), strictly_below),
+            tf.shape(counts),
+        )
+        table = tf.floor((before + tf.floor(safe_step / 2.0)) / safe_step)
+        table = tf.cast(tf.minimum(table, 255.0), tf.int32)
+    else:
+        step = (total - last) // 255
+        safe_step = tf.maximum(step, 1)
+        before = tf.cumsum(counts, axis=-1, exclusive=True)
+        table = tf.minimum((before + safe_step // 2) // safe_step, 255)
+    return tf.cast(tf.where(step > 0, table, levels), tf.uint8)
 
 
 def equalize(levels):
     """PIL's `ImageOps.equalize`, per image and channel."""
-    n, channels = dims(levels)[0], levels.shape[-1]
+    n, height, width, channels = dims(levels)
     index = _table_index(levels)
     bins = n * channels * 256
     counts = tf.math.bincount(tf.reshape(index, [-1]), minlength=bins, maxlength=bins)
-    tables = equalize_tables(tf.reshape(counts, [n, channels, 256]))
+    tables = _equalize_tables(tf.reshape(counts, [-1, channels, 256]), height * width)
     return _unflat(_lookup(tf.reshape(tables, [-1]), index), levels)
 
 

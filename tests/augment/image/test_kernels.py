@@ -86,6 +86,35 @@ def test_equalize_matches_pil(channels):
         np.testing.assert_array_equal(result, from_pil(ImageOps.equalize(pil(image)), channels))
 
 
+def pil_equalize_table(histogram):
+    """The look-up table of PIL's `ImageOps.equalize` for one band, as PIL builds it."""
+    present = [count for count in histogram if count]
+    step = (sum(present) - present[-1]) // 255 if present else 0
+    if step == 0:
+        return list(range(256))
+    table, running = [], step // 2
+    for count in histogram:
+        table.append(min(255, running // step))
+        running += count
+    return table
+
+
+@pytest.mark.parametrize(
+    "pixels, largest_count",
+    [(32 * 32, 40), (2**24 - 1, 65_000), (2**24, 200_000)],  # float32 path, its edge, int path
+)
+def test_equalize_tables_match_pil_on_both_paths(pixels, largest_count):
+    rng = np.random.default_rng(pixels)
+    counts = rng.integers(0, largest_count, (3, 2, 256))
+    counts[0, 0, 200:] = 0  # a top level well below 255
+    counts[0, 1, :] = 0
+    counts[0, 1, 17] = 5  # one level only: PIL leaves it alone
+    counts[1, 0, 255] = 1  # a rare top level
+    tables = _kernels._equalize_tables(tf.constant(counts, tf.int32), pixels).numpy()
+    for image, table in zip(counts.reshape(-1, 256), tables.reshape(-1, 256)):
+        np.testing.assert_array_equal(table, pil_equalize_table(image.tolist()))
+
+
 @pytest.mark.parametrize("channels", [1, 3])
 def test_autocontrast_matches_pil(channels):
     images = crafted(channels)
