@@ -26,9 +26,16 @@ the machine each one used, and the load average. OpenCV keeps its default thread
 (the 2 cores here; 1 thread measured the same within noise), and tf.data's AUTOTUNE
 decides TensorFlow's parallelism: neither side is held to fewer cores than the other.
 
+With `--per-operation`, it instead prices each operation of keras_margin's
+`RandAugment` alone: `RandAugment(ops=["identity", op])` puts `op` in one of an
+image's two slots on average, so its CPU time per image minus that of
+`ops=["identity"]` is the cost of one application (for the geometric operations a
+little less: an image that draws the operation twice gets one composed warp).
+
 Usage:
     python benchmarks/augment.py                        # 224x224, then 112 and 32
     python benchmarks/augment.py --sizes 224 --rounds 7
+    python benchmarks/augment.py --per-operation --sizes 224 32 --rounds 3
 """
 
 import argparse
@@ -62,6 +69,20 @@ def keras_margin_pipeline(dataset, size):
 
     layer = km.augment.image.RandAugment(num_ops=NUM_OPS, magnitude=MAGNITUDE, seed=0)
     return km.augment.image.seeded_map(dataset, layer, seed=0)
+
+
+def keras_margin_ops_pipeline(ops):
+    """keras_margin's RandAugment restricted to `ops`, as `keras_margin_pipeline`."""
+
+    def pipeline(dataset, size):
+        import keras_margin as km
+
+        layer = km.augment.image.RandAugment(
+            num_ops=NUM_OPS, magnitude=MAGNITUDE, ops=ops, seed=0
+        )
+        return km.augment.image.seeded_map(dataset, layer, seed=0)
+
+    return pipeline
 
 
 def keras_core_pipeline(dataset, size):
@@ -203,6 +224,8 @@ def main():
                         help="time each round for at least this long")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES))
+    parser.add_argument("--per-operation", action="store_true",
+                        help="price each keras_margin operation alone instead")
     args = parser.parse_args()
 
     from keras_margin.utils.quiet import import_tensorflow_quietly
@@ -220,11 +243,11 @@ def main():
           + f"; batch {args.batch}, uint8 RGB, {NUM_OPS} ops at magnitude {MAGNITUDE}/30, "
           f"median of {args.rounds} interleaved rounds"
           + (f"; not importable: {', '.join(missing)}" if missing else ""))
+    if args.per_operation:
+        per_operation(args, tf)
+        return
     for size in args.sizes:
-        images = make_images(size)
-        base = tf.data.Dataset.from_tensor_slices(images).repeat().batch(
-            args.batch, drop_remainder=True
-        )
+        base = batched_images(tf, size, args.batch)
         pipelines = {
             name: PIPELINES[name](base, size).prefetch(tf.data.AUTOTUNE) for name in names
         }
@@ -256,6 +279,39 @@ def main():
                 line += f"{medians['keras_margin'] / medians[name]:>19.1f}"
             line += f"{statistics.median(cpu[name]):>14.3f}"
             print(line, flush=True)
+
+def batched_images(tf, size, batch):
+    images = make_images(size)
+    return tf.data.Dataset.from_tensor_slices(images).repeat().batch(batch, drop_remainder=True)
+
+
+def per_operation(args, tf):
+    """Prints each operation's CPU cost per application, identity's subtracted."""
+    import keras_margin as km
+
+    operations = [op for op in km.augment.image.RandAugment.OPERATIONS if op != "identity"]
+    for size in args.sizes:
+        base = batched_images(tf, size, args.batch)
+        variants = {"identity": ["identity"]}
+        variants.update({op: ["identity", op] for op in operations})
+        pipelines = {
+            name: keras_margin_ops_pipeline(ops)(base, size).prefetch(tf.data.AUTOTUNE)
+            for name, ops in variants.items()
+        }
+        cpu = {name: [] for name in pipelines}
+        for _ in range(args.rounds):
+            for name, dataset in pipelines.items():
+                cpu[name].append(images_per_second(
+                    dataset, args.batch, args.warmup, args.batches, args.min_seconds
+                )[1])
+        medians = {name: 1000 * statistics.median(values) for name, values in cpu.items()}
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\n{size}x{size}, CPU us per image (load average after: {load}):")
+        print(f"identity only (split, reassembly, draws): {medians['identity']:.1f}")
+        print(f"{'operation':<14}{'per application':>16}")
+        for op in sorted(operations, key=lambda op: -medians[op]):
+            print(f"{op:<14}{medians[op] - medians['identity']:>16.1f}", flush=True)
+
 
 if __name__ == "__main__":
     main()
