@@ -18,7 +18,8 @@ magnitude 9 (of 30), nearest-neighbour resampling for the geometric ones.
   are the same kind and size of work.
 
 Implementations are timed in interleaved rounds in one process (each round builds a
-fresh iterator, skips `--warmup` batches, then times at least `--batches` batches and
+fresh iterator, warms it up for at least `--warmup` batches and `--warmup-seconds`
+seconds, then times at least `--batches` batches and
 at least `--min-seconds` seconds), and medians are printed with the ratio to
 albumentations, so machine noise mostly cancels. Also printed: the process's CPU time
 per image (all threads: TensorFlow's, OpenCV's and Python's), which shows how much of
@@ -185,8 +186,13 @@ def available(name):
     return True
 
 
-def images_per_second(dataset, batch, warmup, batches, min_seconds=0.0):
+def images_per_second(dataset, batch, warmup, batches, min_seconds=0.0, warmup_seconds=0.0):
     """(images/s, CPU ms per image) over at least `batches` batches and `min_seconds` s.
+
+    Timing starts after at least `warmup` batches and `warmup_seconds` seconds: a
+    fresh iterator fills its buffers, and keras_margin's XLA-compiled table kernel
+    compiles once per group size it meets (~0.1 s each), which the first seconds of
+    a pipeline pay and a long run does not.
 
     The CPU time is the whole process's (all threads), so it counts what OpenCV or
     TensorFlow spend on extra threads too; on a shared machine it moves less with the
@@ -197,8 +203,11 @@ def images_per_second(dataset, batch, warmup, batches, min_seconds=0.0):
     (parallel map plus prefetch) and come out of the buffers for free.
     """
     iterator = iter(dataset)
-    for _ in range(warmup):
+    start = time.perf_counter()
+    warmed = 0
+    while warmed < warmup or time.perf_counter() - start < warmup_seconds:
         next(iterator)
+        warmed += 1
     count = 0
     cpu_start = time.process_time()
     start = time.perf_counter()
@@ -222,7 +231,10 @@ def main():
                         help="batches timed per round (slow implementations: fewer)")
     parser.add_argument("--min-seconds", type=float, default=2.0,
                         help="time each round for at least this long")
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="warm-up batches per round, at least")
+    parser.add_argument("--warmup-seconds", type=float, default=2.0,
+                        help="warm up each round for at least this long")
     parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES))
     parser.add_argument("--per-operation", action="store_true",
                         help="price each keras_margin operation alone instead")
@@ -262,7 +274,8 @@ def main():
         for _ in range(args.rounds):
             for name, dataset in pipelines.items():
                 rate, cpu_ms = images_per_second(
-                    dataset, args.batch, args.warmup, batches[name], args.min_seconds
+                    dataset, args.batch, args.warmup, batches[name], args.min_seconds,
+                    args.warmup_seconds,
                 )
                 rates[name].append(rate)
                 cpu[name].append(cpu_ms)
@@ -302,7 +315,8 @@ def per_operation(args, tf):
         for _ in range(args.rounds):
             for name, dataset in pipelines.items():
                 cpu[name].append(images_per_second(
-                    dataset, args.batch, args.warmup, args.batches, args.min_seconds
+                    dataset, args.batch, args.warmup, args.batches, args.min_seconds,
+                    args.warmup_seconds,
                 )[1])
         medians = {name: 1000 * statistics.median(values) for name, values in cpu.items()}
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -113,6 +113,20 @@ def _table_index(levels):
     return tf.cast(_flat(levels), tf.int32) + offsets
 
 
+@tf.function(jit_compile=True)
+def _apply_tables(levels, tables):
+    """`tables[image, channel, level]` for uint8 levels and (n, C, 256) uint8 tables.
+
+    Compiled with XLA, which fuses the index arithmetic into the gather: ~2x faster
+    at 32x32 and ~3x at 224x224 per equalize or autocontrast than TensorFlow's
+    kernels, which write the int32 index out, read it back, and gather at ~1.7 ns an
+    element. XLA compiles once per concrete shape, here per group size and image
+    size (~0.1 s each, on first sight; a batch of 32 has at most 33 group sizes).
+    Padding groups to power-of-two sizes to compile less measured slower overall.
+    """
+    return _unflat(tf.gather(tf.reshape(tables, [-1]), _table_index(levels)), levels)
+
+
 def _equalize_tables(counts, pixels):
     """PIL's `ImageOps.equalize` look-up tables from histograms (n, C, 256).
 
@@ -154,7 +168,7 @@ def equalize(levels):
     bins = n * channels * 256
     counts = tf.math.bincount(tf.reshape(index, [-1]), minlength=bins, maxlength=bins)
     tables = _equalize_tables(tf.reshape(counts, [-1, channels, 256]), height * width)
-    return _unflat(_lookup(tf.reshape(tables, [-1]), index), levels)
+    return _apply_tables(levels, tables)
 
 
 def brightness(levels, factor):
@@ -209,7 +223,7 @@ def autocontrast(levels):
     denominator = tf.where(stretch, high - low, 1.0)
     low = tf.where(stretch, low, 0.0)
     tables = _truncate((tf.range(256.0) - low) * numerator_scale / denominator)
-    return _unflat(_lookup(tf.reshape(tables, [-1]), _table_index(levels)), levels)
+    return _apply_tables(levels, tables)
 
 
 def _luma(channels):
