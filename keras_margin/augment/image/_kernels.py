@@ -19,6 +19,7 @@ of an operation's cost: the kernels avoid the first two, and sharpness the third
 small images.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -70,6 +71,48 @@ def _truncate(values):
     return tf.cast(tf.clip_by_value(values, 0.0, 255.0), tf.uint8)
 
 
+# Below this many pixels per image, fixed costs per call decide: sharpness sums
+# shifted slices instead of calling oneDNN's depthwise convolution (~120 us a call),
+# and the cheap point operations skip XLA (~10-20 us a compiled call). Measured
+# crossovers near 64x64 (TensorFlow 2.21, groups of 5 images).
+_SMALL_IMAGE_PIXELS = 64 * 64
+
+
+def _compiled(small_images_too=False):
+    """Runs the decorated kernel compiled with XLA, on large images or on all.
+
+    XLA fuses a kernel's elementwise passes over memory and its index arithmetic into
+    its gathers: 1.3-6x faster per call from 64x64 up (224x224, 5 images: solarize
+    0.40 -> 0.07 ms, brightness 0.25 -> 0.12 ms, equalize 0.84 -> 0.63 ms). On
+    smaller images only kernels with many small ops gain (`small_images_too`). XLA
+    compiles once per concrete shape, that is per group size and image size, ~0.1-0.3 s
+    on first sight: the first batches of a pipeline pay it. Images whose size is not
+    static run uncompiled.
+
+    Only kernels whose compiled output is bit-identical to TensorFlow's are decorated.
+    The enhance blends `d + factor (x - d)` are not: XLA contracts the multiply and
+    add into one fused multiply-add, one rounding where PIL and TensorFlow round
+    twice, which moved 0.2-0.4% of pixels by one level away from PIL's output
+    (colour was 5.8x faster compiled).
+    """
+
+    def decorate(kernel):
+        compiled = tf.function(kernel, jit_compile=True)
+
+        @functools.wraps(kernel)
+        def run(levels, *args):
+            _, height, width, _ = dims(levels)
+            pixels = height * width
+            if isinstance(pixels, int) and (small_images_too or pixels >= _SMALL_IMAGE_PIXELS):
+                return compiled(levels, *args)
+            return kernel(levels, *args)
+
+        return run
+
+    return decorate
+
+
+@_compiled()
 def solarize(levels, threshold):
     """Inverts every level >= `threshold` (n,) (PIL `ImageOps.solarize`)."""
     # Levels are integers, so `x >= t` is `x >= ceil(t)`: a uint8 compare, no float copy.
@@ -82,6 +125,7 @@ def solarize(levels, threshold):
     return _unflat(tf.bitwise.bitwise_xor(flat, mask), levels)
 
 
+@_compiled()
 def posterize(levels, bits):
     """Keeps the `bits` (n,) most significant bits of each level (PIL `posterize`)."""
     shift = 8 - tf.cast(bits, tf.int32)
@@ -161,6 +205,7 @@ def _equalize_tables(counts, pixels):
     return tf.cast(tf.where(step > 0, table, levels), tf.uint8)
 
 
+@_compiled(small_images_too=True)
 def equalize(levels):
     """PIL's `ImageOps.equalize`, per image and channel."""
     n, height, width, channels = dims(levels)
@@ -171,6 +216,7 @@ def equalize(levels):
     return _apply_tables(levels, tables)
 
 
+@_compiled()
 def brightness(levels, factor):
     """PIL's `ImageEnhance.Brightness`: `factor * x`, truncated."""
     x = tf.cast(_flat(levels), tf.float32)
@@ -230,12 +276,6 @@ def _luma(channels):
     if channels == 3:
         return tf.constant(_LUMA, tf.float32)
     return tf.fill([channels], 1.0 / channels)
-
-
-# Below this many pixels per image, sharpness sums shifted slices instead of calling
-# oneDNN's depthwise convolution, whose fixed cost (~120 us a call) dominates small
-# images; measured crossover near 64x64 (TensorFlow 2.21, groups of 5 images).
-_SMALL_IMAGE_PIXELS = 64 * 64
 
 
 def sharpness(levels, factor):

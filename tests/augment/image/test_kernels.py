@@ -47,10 +47,15 @@ def per_image(levels, value):
     return tf.constant(np.full(len(levels), value, "float32"))
 
 
+# 72x72 runs the XLA-compiled kernels, 24x24 the uncompiled ones (below 64x64).
+SIZES = [24, 72]
+
+
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("threshold", [0, 1, 100.5, 128, 178.5, 255])
-def test_solarize_matches_pil(channels, threshold):
-    images = crafted(channels)
+@pytest.mark.parametrize("size", SIZES)
+def test_solarize_matches_pil(channels, threshold, size):
+    images = crafted(channels, size=size)
     out = _kernels.solarize(tf.constant(images), per_image(images, threshold)).numpy()
     for image, result in zip(images, out):
         expected = from_pil(ImageOps.solarize(pil(image), threshold), channels)
@@ -65,8 +70,9 @@ def test_solarize_inverts_exactly_the_levels_at_or_above_the_threshold():
 
 
 @pytest.mark.parametrize("bits", range(1, 9))
-def test_posterize_matches_pil(bits):
-    images = crafted(3)
+@pytest.mark.parametrize("size", SIZES)
+def test_posterize_matches_pil(bits, size):
+    images = crafted(3, size=size)
     out = _kernels.posterize(tf.constant(images), per_image(images, bits)).numpy()
     for image, result in zip(images, out):
         np.testing.assert_array_equal(result, np.asarray(ImageOps.posterize(pil(image), bits)))
@@ -147,8 +153,9 @@ ENHANCE = {
 @pytest.mark.parametrize("factor", [0.1, 0.73, 1.0, 1.27, 1.99])
 @pytest.mark.parametrize("name", sorted(ENHANCE))
 @pytest.mark.parametrize("channels", [1, 3])
-# 72x72 takes sharpness's convolution path, 24x24 its shifted-sums path.
-@pytest.mark.parametrize("size", [24, 72])
+# 72x72 takes sharpness's convolution path and the compiled kernels, 24x24 sharpness's
+# shifted sums and the uncompiled kernels.
+@pytest.mark.parametrize("size", SIZES)
 def test_enhance_operations_match_pil(name, factor, channels, size):
     images = crafted(channels, size=size)
     out = getattr(_kernels, name)(tf.constant(images), per_image(images, factor)).numpy()
@@ -161,6 +168,19 @@ def test_enhance_operations_match_pil(name, factor, channels, size):
         assert (difference == 0).mean() > 0.97, (name, factor)
     if factor == 1.0:
         np.testing.assert_array_equal(out, images)
+
+
+@pytest.mark.parametrize(
+    "name, parameter",
+    [("solarize", 140.0), ("posterize", 3.0), ("equalize", None), ("brightness", 1.4)],
+)
+def test_compiled_kernels_equal_their_uncompiled_selves(name, parameter):
+    kernel = getattr(_kernels, name)
+    images = tf.constant(crafted(3, size=72))
+    arguments = [] if parameter is None else [per_image(images, parameter)]
+    compiled = kernel(images, *arguments).numpy()
+    uncompiled = kernel.__wrapped__(images, *arguments).numpy()
+    np.testing.assert_array_equal(compiled, uncompiled)
 
 
 def test_sharpness_leaves_the_border_and_flat_images_alone():
