@@ -83,8 +83,9 @@ def _compiled(small_images_too=False):
 
     XLA fuses a kernel's elementwise passes over memory and its index arithmetic into
     its gathers: 1.3-6x faster per call from 64x64 up (224x224, 5 images: solarize
-    0.40 -> 0.07 ms, brightness 0.25 -> 0.12 ms, equalize 0.84 -> 0.63 ms). On
-    smaller images only kernels with many small ops gain (`small_images_too`). XLA
+    0.40 -> 0.07 ms, brightness 0.25 -> 0.12 ms). On smaller images only the table
+    look-up gains (`small_images_too`), the others pay the fixed cost of a compiled
+    call (~10-20 us). XLA
     compiles once per concrete shape, that is per group size and image size, ~0.1-0.3 s
     on first sight: the first batches of a pipeline pay it. Images whose size is not
     static run uncompiled.
@@ -97,7 +98,9 @@ def _compiled(small_images_too=False):
     """
 
     def decorate(kernel):
-        compiled = tf.function(kernel, jit_compile=True)
+        # No autograph: the kernels branch on static values only, and autograph would
+        # re-read their source at trace time.
+        compiled = tf.function(kernel, jit_compile=True, autograph=False)
 
         @functools.wraps(kernel)
         def run(levels, *args):
@@ -157,7 +160,7 @@ def _table_index(levels):
     return tf.cast(_flat(levels), tf.int32) + offsets
 
 
-@tf.function(jit_compile=True)
+@_compiled(small_images_too=True)
 def _apply_tables(levels, tables):
     """`tables[image, channel, level]` for uint8 levels and (n, C, 256) uint8 tables.
 
@@ -205,13 +208,15 @@ def _equalize_tables(counts, pixels):
     return tf.cast(tf.where(step > 0, table, levels), tf.uint8)
 
 
-@_compiled(small_images_too=True)
 def equalize(levels):
     """PIL's `ImageOps.equalize`, per image and channel."""
     n, height, width, channels = dims(levels)
-    index = _table_index(levels)
+    # One bincount over the group, not one per image: TensorFlow's 2-D bincount (and
+    # XLA's, whose size would have to be static) measured 2-3x slower.
     bins = n * channels * 256
-    counts = tf.math.bincount(tf.reshape(index, [-1]), minlength=bins, maxlength=bins)
+    counts = tf.math.bincount(
+        tf.reshape(_table_index(levels), [-1]), minlength=bins, maxlength=bins
+    )
     tables = _equalize_tables(tf.reshape(counts, [-1, channels, 256]), height * width)
     return _apply_tables(levels, tables)
 

@@ -8,6 +8,7 @@ import tensorflow as tf
 from keras_margin.augment import image
 from keras_margin.augment.image import RandAugment
 from keras_margin.augment.image import TrivialAugment
+from keras_margin.augment.image import seeded_map
 
 SEED = tf.constant([3, 4])
 
@@ -211,15 +212,18 @@ def test_operation_list_is_the_standard_fourteen():
 
 
 @pytest.mark.parametrize("layer_class", [RandAugment, TrivialAugment])
-def test_static_and_dynamic_shapes_give_the_same_images(layer_class):
+# 3x5: sharpness has a one-pixel interior and every dimension is distinct. 72x72: the
+# XLA-compiled kernels run (64x64 and up), on groups whose size is only known at run
+# time with an unknown batch, as in tf.data.
+@pytest.mark.parametrize("size", [(3, 5), (72, 72)])
+def test_static_and_dynamic_shapes_give_the_same_images(layer_class, size):
     # The kernels take static dimensions as constants where the shape knows them
-    # (fewer graph ops), and read them at run time otherwise. 3x5 images: sharpness
-    # has a one-pixel interior, every dimension is distinct.
-    size = (3, 5)
-    images = np.random.default_rng(1).integers(0, 256, (8, *size, 3)).astype("uint8")
+    # (fewer graph ops, XLA on larger images), and read them at run time otherwise.
+    count = 8 if size == (3, 5) else 40  # 40 images: every operation gets a group
+    images = np.random.default_rng(1).integers(0, 256, (count, *size, 3)).astype("uint8")
     layer = layer_class(seed=2)
     outputs = []
-    for shape in ([8, *size, 3], [None, None, None, 3]):
+    for shape in ([count, *size, 3], [None, *size, 3], [None, None, None, 3]):
         traced = tf.function(
             lambda x: layer(x, seed=SEED),
             input_signature=[tf.TensorSpec(shape, tf.uint8)],
@@ -227,3 +231,13 @@ def test_static_and_dynamic_shapes_give_the_same_images(layer_class):
         outputs.append(traced(images).numpy())
     for out in outputs[1:]:
         np.testing.assert_array_equal(out, outputs[0])
+
+
+@pytest.mark.parametrize("size", [24, 72])
+def test_every_operation_runs_in_tf_data(size):
+    images = textured(count=64, size=size)
+    layer = RandAugment(num_ops=2, magnitude=9, seed=0)
+    dataset = seeded_map(tf.data.Dataset.from_tensor_slices(images).batch(32), layer, seed=0)
+    out = np.concatenate([batch.numpy() for batch in dataset])
+    assert out.shape == images.shape and out.dtype == np.uint8
+    assert (out != images).any(axis=(1, 2, 3)).mean() > 0.8
