@@ -85,10 +85,9 @@ def _compiled(small_images_too=False):
     its gathers: 1.3-6x faster per call from 64x64 up (224x224, 5 images: solarize
     0.40 -> 0.07 ms, brightness 0.25 -> 0.12 ms). On smaller images only the table
     look-up gains (`small_images_too`), the others pay the fixed cost of a compiled
-    call (~10-20 us). XLA
-    compiles once per concrete shape, that is per group size and image size, ~0.1-0.3 s
-    on first sight: the first batches of a pipeline pay it. Images whose size is not
-    static run uncompiled.
+    call (~10-20 us). XLA compiles once per concrete shape, that is per group size
+    and image size, ~0.1-0.3 s on first sight: the first batches of a pipeline pay
+    it. Images whose size is not static run uncompiled.
 
     Only kernels whose compiled output is bit-identical to TensorFlow's are decorated.
     The enhance blends `d + factor (x - d)` are not: XLA contracts the multiply and
@@ -164,12 +163,10 @@ def _table_index(levels):
 def _apply_tables(levels, tables):
     """`tables[image, channel, level]` for uint8 levels and (n, C, 256) uint8 tables.
 
-    Compiled with XLA, which fuses the index arithmetic into the gather: ~2x faster
-    at 32x32 and ~3x at 224x224 per equalize or autocontrast than TensorFlow's
-    kernels, which write the int32 index out, read it back, and gather at ~1.7 ns an
-    element. XLA compiles once per concrete shape, here per group size and image
-    size (~0.1 s each, on first sight; a batch of 32 has at most 33 group sizes).
-    Padding groups to power-of-two sizes to compile less measured slower overall.
+    Compiled, XLA fuses the index arithmetic into the gather: equalize and
+    autocontrast cost 2-3x less at 224x224 than with TensorFlow's kernels, which write
+    the int32 index out, read it back, and gather at ~1.7 ns an element. (Padding
+    groups to power-of-two sizes, to compile fewer shapes, measured slower overall.)
     """
     return _unflat(tf.gather(tf.reshape(tables, [-1]), _table_index(levels)), levels)
 
@@ -189,7 +186,9 @@ def _equalize_tables(counts, pixels):
     # Count of the highest level present: PIL leaves it out of the step. (A select
     # and a sum: `tf.gather(..., batch_dims=2)` builds ~15 ops.)
     highest = tf.reduce_max(tf.where(counts > 0, levels, -1), axis=-1, keepdims=True)
-    last = tf.reduce_sum(tf.where(tf.equal(levels, highest), counts, 0), axis=-1, keepdims=True)
+    last = tf.reduce_sum(
+        tf.where(tf.equal(levels, highest), counts, 0), axis=-1, keepdims=True
+    )
     if isinstance(pixels, int) and pixels < 2**24:
         step = tf.floor(tf.cast(total - last, tf.float32) / 255.0)
         safe_step = tf.maximum(step, 1.0)
@@ -218,6 +217,8 @@ def equalize(levels):
         tf.reshape(_table_index(levels), [-1]), minlength=bins, maxlength=bins
     )
     tables = _equalize_tables(tf.reshape(counts, [-1, channels, 256]), height * width)
+    # The compiled look-up rebuilds the index inside its fused loop rather than
+    # reading this int32 tensor back (not measured separately).
     return _apply_tables(levels, tables)
 
 
