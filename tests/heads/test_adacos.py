@@ -159,6 +159,19 @@ def test_two_classes_keep_a_useful_scale():
     assert head.scale == pytest.approx(math.log(99) / 2, rel=1e-6)
 
 
+def test_few_classes_settle_where_the_median_sample_is_at_one_half():
+    # docs/heads/adacos.md: C = 10, samples on their centres, centres a regular simplex:
+    # B = 9 exp(-s/9), theta_med = 0, so s -> (C - 1)/C ln(C - 1) = 1.98
+    num_classes = 10
+    simplex = np.eye(num_classes) - 1.0 / num_classes
+    kernel = (simplex / np.linalg.norm(simplex, axis=1, keepdims=True)).T.astype(np.float32)
+    labels = np.arange(num_classes, dtype=np.int32)
+    head = head_with_kernel(km.heads.AdaCos(num_classes), kernel)
+    for _ in range(30):
+        head(kernel.T * 2.0, labels=labels, training=True)
+    assert head.scale == pytest.approx(0.9 * math.log(9), rel=1e-3)
+
+
 def test_out_of_range_ids_raise_and_poison_under_xla():
     embeddings, kernel, labels = _problem(6)
     labels[1] = 9

@@ -98,6 +98,16 @@ def test_documented_table():
         assert round(fixed, 2) == adacos
         assert round(scales.max_target_probability(fixed, num_classes), 3) == probability
         assert round(km.heads.auto_scale(num_classes), 2) == auto
+    # the ArcFace (m = 0.5) columns: training target s cos(m) against non-targets at
+    # s * (-1 / (C - 1)), by brute force on the simplex; then the scale that reaches 0.99
+    arcface = {2: (0.987, 2.45), 10: (0.979, 6.87), 100: (0.970, 10.35), 1000: (0.960, 13.09),
+               100000: (0.941, 18.35)}
+    for num_classes, (probability, needed) in arcface.items():
+        others = num_classes - 1
+        scale = km.heads.auto_scale(num_classes)
+        logits = np.concatenate([[scale * math.cos(0.5)], np.full(others, -scale / others)])
+        assert round(float(np.exp(logits[0]) / np.exp(logits).sum()), 3) == probability
+        assert round(math.log(99 * others) / (math.cos(0.5) + 1 / others), 2) == needed
     # the floor wins below about 65,600 classes, AdaCos' scale above
     assert km.heads.auto_scale(65_000) > math.sqrt(2.0) * math.log(64_999)
     assert km.heads.auto_scale(66_000) == pytest.approx(math.sqrt(2.0) * math.log(65_999))
