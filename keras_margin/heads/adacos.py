@@ -6,8 +6,8 @@ import keras
 from keras import ops
 
 from keras_margin.heads import _labels
-from keras_margin.heads.scales import adacos_scale
 from keras_margin.heads.cosine_margin_head import CosineMarginHead
+from keras_margin.heads.scales import adacos_scale
 
 # Target angles of rows left out of the median sort after every real angle (<= pi).
 _BEYOND_ANY_ANGLE = 4.0
@@ -48,8 +48,8 @@ class AdaCos(CosineMarginHead):
     Failure cases. C = 2: `ln(C - 1) = 0`, a scale of 0; two classes get the scale that
     makes a target probability of 0.99 reachable, `ln(99) / 2 = 2.30`, instead. Few
     classes: the dynamic rule keeps the median sample near target probability 1/2, so
-    once the classes separate it settles near `ln(C - 1)` (about 2 for C = 10), where no
-    sample becomes confident: the logits rank classes well but their probabilities are
+    once the classes separate it settles near `(C - 1)/C ln(C - 1)` (2.0 for C = 10),
+    where no sample becomes confident: the logits rank classes well but their probabilities are
     too flat (calibrate them, or use `scale="auto"` on a fixed-scale head).
 
     Args:
@@ -128,26 +128,23 @@ class AdaCos(CosineMarginHead):
         if _labels.is_label_matrix(labels, self.num_classes):
             weights = ops.cast(labels, embeddings.dtype)
             rows_ok = ops.all(ops.isfinite(weights), axis=-1)
-            poisoned = None
+            valid_ids = None
         else:
             ids = _labels.class_ids(labels, self.num_classes)
-            rows_ok = poisoned = _labels.valid_class_ids(ids, self.num_classes)
+            rows_ok = valid_ids = _labels.valid_class_ids(ids, self.num_classes)
             weights = ops.one_hot(ops.where(rows_ok, ids, 0), self.num_classes, dtype=embeddings.dtype)
         logits = self.inference_logits(embeddings)  # at the previous scale
         previous = ops.cast(self.scale_variable, logits.dtype)
         scale = self._next_scale(ops.stop_gradient(logits), ops.stop_gradient(weights), rows_ok, previous)
         self.scale_variable.assign(ops.cast(scale, self.scale_variable.dtype))
         logits = logits * ops.stop_gradient(scale / previous)
-        if poisoned is not None:
+        if valid_ids is not None:
             # As in the margin heads: a row whose id is out of range (where no assertion
             # can run, e.g. XLA) becomes NaN, so a bad label never gives a plausible loss.
-            logits = ops.where(ops.expand_dims(poisoned, -1), logits, float("nan"))
-        outputs = (logits,)
-        if return_inference_logits:
-            outputs += (logits,)
-        if return_labels:
-            outputs += (labels,)
-        return outputs if len(outputs) > 1 else logits
+            logits = ops.where(ops.expand_dims(valid_ids, -1), logits, float("nan"))
+        # No margin: the inference logits are the training logits.
+        extras = ((logits,) if return_inference_logits else ()) + ((labels,) if return_labels else ())
+        return (logits, *extras) if extras else logits
 
     def _next_scale(self, logits, weights, rows_ok, previous):
         """`ln(B_avg) / cos(min(pi/4, theta_med))` from `previous * cos` logits and

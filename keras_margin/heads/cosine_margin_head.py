@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from keras_margin.heads.scales import auto_scale
 from keras_margin.heads.base import MarginHead
+from keras_margin.heads.scales import auto_scale
 from keras_margin.utils import validation
 
 AUTO = "auto"
