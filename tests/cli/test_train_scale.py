@@ -25,6 +25,7 @@ def test_auto_scale_and_adacos_train(tmp_path, arguments, expected):
 @pytest.mark.parametrize("arguments, message", [
     (["--scale", "big"], "--scale"),
     (["--head", "adacos", "--scale", "auto"], "--scale does not apply to the adacos head"),
+    (["--head", "adacos", "--sample-rate", "0.5"], "`sample_rate` needs `dynamic=False`"),
 ])
 def test_bad_scales_print_one_line_and_exit_2(tmp_path, capsys, arguments, message):
     status = main(["train", "--output", str(tmp_path / "out"), *arguments])
