@@ -17,13 +17,16 @@ import keras_margin as km
 
 NUM_CLASSES, DIM, FEATURES, EXAMPLES, BATCH = 6, 8, 5, 24, 8
 
+# Zeros: the weights are then set from NumPy, and drawing them on JAX first would compile
+# one random kernel per shape for nothing.
+START = {"kernel_initializer": "zeros"}
 HEADS = {
-    "arcface": lambda: km.heads.ArcFace(NUM_CLASSES),
-    "adaface": lambda: km.heads.AdaFace(NUM_CLASSES),
-    "sphereface": lambda: km.heads.SphereFace(NUM_CLASSES),
+    "arcface": lambda: km.heads.ArcFace(NUM_CLASSES, **START),
+    "adaface": lambda: km.heads.AdaFace(NUM_CLASSES, **START),
+    "sphereface": lambda: km.heads.SphereFace(NUM_CLASSES, **START),
     # Samples classes with the backend's random generator: its training differs between
     # backends by design, so only its logits for given weights are compared.
-    "sub_center_arcface": lambda: km.heads.SubCenterArcFace(NUM_CLASSES, sample_rate=0.5),
+    "sub_center_arcface": lambda: km.heads.SubCenterArcFace(NUM_CLASSES, sample_rate=0.5, **START),
 }
 SAMPLING_HEADS = ("sub_center_arcface",)
 
@@ -38,7 +41,11 @@ def data():
 def build(head_name):
     """The model of `head_name`, built, with weights drawn by NumPy (the same everywhere)."""
     backbone = keras.Sequential(
-        [keras.Input((FEATURES,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(DIM)]
+        [
+            keras.Input((FEATURES,)),
+            keras.layers.Dense(16, activation="relu", **START),
+            keras.layers.Dense(DIM, **START),
+        ]
     )
     model = km.MarginModel(backbone, HEADS[head_name]())
     model.build((None, FEATURES))
@@ -53,9 +60,16 @@ def build(head_name):
 
 
 def train(head_name):
-    """`build(head_name)` after one epoch of `fit` with plain SGD; returns (model, loss)."""
+    """`build(head_name)` after one epoch of `fit`; returns (model, loss).
+
+    Plain SGD, except for the sampling head: `LazyAdam`, as the training recipe uses
+    there (on JAX and PyTorch it is Adam: their gradients are dense).
+    """
     model = build(head_name)
-    model.compile(optimizer=keras.optimizers.SGD(0.05), metrics=["accuracy"])
+    optimizer = (
+        km.optimizers.LazyAdam(0.01) if head_name in SAMPLING_HEADS else keras.optimizers.SGD(0.05)
+    )
+    model.compile(optimizer=optimizer, metrics=["accuracy"])
     x, y = data()
     history = model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     return model, history.history["loss"][-1]
