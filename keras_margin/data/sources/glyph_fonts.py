@@ -13,7 +13,7 @@ import dataclasses
 import os
 import zlib
 
-from keras_margin.data.errors import DatasetNotFoundError
+from keras_margin.utils.errors import DatasetNotFoundError
 
 # Debian packages whose fonts make up the default dataset (`.ci/run` installs them).
 FONT_PACKAGES = (

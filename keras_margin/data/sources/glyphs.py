@@ -19,13 +19,13 @@ import time
 
 import numpy as np
 
-from keras_margin.data import disk_cache
 from keras_margin.data.fixed_test_split import TEST_SPLIT_SEED
 from keras_margin.data.source_data import SourceData
 from keras_margin.data.sources import glyph_characters
 from keras_margin.data.sources import glyph_fonts
 from keras_margin.data.sources import glyph_render
 from keras_margin.data.stratified import stratified_split
+from keras_margin.utils import disk_cache
 
 NAME = "glyphs"
 UNSEEN_CHARACTER_FRACTION = 0.25
@@ -150,7 +150,7 @@ def _rendered(faces, characters, cache_dir):
     path = os.path.join(
         disk_cache.cache_dir(cache_dir), f"{NAME}-{disk_cache.key_of(description)}.npz"
     )
-    stored = disk_cache.load(path)
+    stored = disk_cache.load(path, keys=("images", "character_index", "face_index"))
     if stored is not None:
         return stored["images"], stored["character_index"], stored["face_index"], path, 0.0
     start = time.perf_counter()
