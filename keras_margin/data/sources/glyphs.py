@@ -41,7 +41,9 @@ def read(data_dir=None, characters=None, cache_dir=None):
 
     Args:
         data_dir: folder(s) of `.ttf`/`.otf` fonts to use instead of the Debian
-            packages' folders; every family found there is used.
+            packages' fonts; every family found there is used. By default all 111
+            faces of `glyph_fonts.DEFAULT_FACES` must be installed; to render whatever
+            fonts a machine has instead, pass `data_dir=glyph_fonts.DEFAULT_FONT_DIRS`.
         characters: the identities, a string or list of single characters; defaults
             to `glyph_characters.CHARACTERS` (125). Characters that no training font
             or no test font has are left out (listed in `details`).
@@ -49,8 +51,9 @@ def read(data_dir=None, characters=None, cache_dir=None):
             `$KERAS_MARGIN_CACHE_DIR`, else `~/.cache/keras_margin`.
 
     Raises:
-        DatasetNotFoundError: if no usable font is found (the message names the
-            Debian packages).
+        DatasetNotFoundError: if no usable font is found, or, without `data_dir`, if
+            any of the 111 default faces is missing (the message names the Debian
+            packages to install).
         ValueError: for invalid `characters`, or when no character has images in
             both font splits.
     """
