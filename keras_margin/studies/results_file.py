@@ -116,7 +116,7 @@ class ResultsFile:
 
     def _release(self, key):
         claims = self._claims()
-        if claims.get(key, {}).get("pid") == os.getpid():
+        if isinstance(claims.get(key), dict) and claims[key].get("pid") == os.getpid():
             del claims[key]
             self._write_claims(claims)
 
