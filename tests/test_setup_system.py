@@ -82,3 +82,11 @@ def test_root_installs_the_missing_packages_and_unpacks_the_others(tmp_path):
         f"apt-get download -qq {ABSENT}-data",
         f"dpkg -x {ABSENT}-data_1.0_all.deb /",
     ]
+
+
+def test_the_script_installs_every_font_package_of_the_glyphs_dataset():
+    from keras_margin.data.sources import glyph_fonts
+
+    with open(SCRIPT) as file:
+        default_list = file.read().split("KERAS_MARGIN_SYSTEM_PACKAGES-", 1)[1].split("}", 1)[0]
+    assert set(glyph_fonts.FONT_PACKAGES) <= set(default_list.replace("\\", " ").strip('"').split())
