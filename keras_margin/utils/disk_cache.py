@@ -128,9 +128,10 @@ def is_intact(path):
         _rejected(path, f"no readable manifest ({type(error).__name__}: {error})")
         return False
     if found != expected:
+        said = {field: str(expected.get(field)) for field in ("bytes", "lines", "sha256")}
         _rejected(path, f"{found['bytes']} bytes, {found['lines']} lines, SHA-256 "
-                        f"{found['sha256'][:12]}; its manifest says {expected.get('bytes')} bytes, "
-                        f"{expected.get('lines')} lines, SHA-256 {str(expected.get('sha256'))[:12]}")
+                        f"{found['sha256'][:12]}; its manifest says {said['bytes']} bytes, "
+                        f"{said['lines']} lines, SHA-256 {said['sha256'][:12]}")
         return False
     return True
 
@@ -157,7 +158,8 @@ def _mismatch(arrays, manifest, keys):
         found, expected = _describe(array), manifest[name]
         for field in ("dtype", "shape", "sha256"):
             if found[field] != expected.get(field):
-                return f"{name}: {field} {found[field]} where its manifest says {expected.get(field)}"
+                return (f"{name}: {field} {found[field]} where its manifest says "
+                        f"{expected.get(field)}")
     return ""
 
 
