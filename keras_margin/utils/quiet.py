@@ -25,8 +25,10 @@ _NOTICES = re.compile(
     r"|To enable the following instructions|rebuild TensorFlow with the appropriate compiler flags"
     r"|Unable to register cu(DNN|FFT|BLAS) factory"
     r"|computation placer already registered"
-    # The full wheel on a machine without a GPU driver: a CPU user needs no warning.
-    r"|Could not find cuda drivers on your machine, GPU will not be used"
+    # The `tensorflow` wheel (not `tensorflow-cpu`) looks for CUDA at import. Where there
+    # is no NVIDIA device at all, its "Could not find cuda drivers" says nothing; where
+    # there is one, it means a broken driver set-up, and it shows.
+    + ("" if os.path.exists("/dev/nvidiactl") else r"|Could not find cuda drivers on your machine")
 )
 
 
