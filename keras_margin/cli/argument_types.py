@@ -1,8 +1,8 @@
 """argparse `type=` functions, built on `keras_margin.utils.validation`.
 
 A value they refuse stops the command while the arguments are parsed, before anything
-is loaded or trained, with one line such as
-`keras-margin: error: train: argument --epochs: expected a whole number >= 1, got '0'`.
+is loaded or trained, with one line such as `keras-margin: error: keras-margin train:
+argument --epochs: expected a whole number >= 1, got '0'`.
 """
 
 import argparse

