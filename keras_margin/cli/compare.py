@@ -32,11 +32,12 @@ unseen instruments:
            x none, standard x seeds 0, 1, plus instruments-open, 200 steps
 """
 
-import argparse
 import dataclasses
 import os
 import shlex
 import sys
+
+from keras_margin.cli.errors import usage_errors
 
 
 def add_arguments(parser):
@@ -76,8 +77,12 @@ def add_arguments(parser):
 
 def run(args, usage_error):
     from keras_margin import studies
+    from keras_margin.utils.files import check_writable_folder
 
-    try:
+    task = "" if args.task == "image" else f"{args.task}-"
+    output = args.output or os.path.join("runs", f"compare-{task}{args.preset}")
+    results = studies.ResultsFile(os.path.join(output, studies.RESULTS_FILE_NAME))
+    with usage_errors():
         if args.task == "text":
             preset = _text_preset(args, studies.TEXT_PRESETS)
         elif args.task == "audio":
@@ -87,17 +92,15 @@ def run(args, usage_error):
         specs = preset.specs()
         if not args.report_only:
             _check_names(specs)
-    except ValueError as error:
-        raise usage_error(" ".join(str(error).split())) from None
-    task = "" if args.task == "image" else f"{args.task}-"
-    output = args.output or os.path.join("runs", f"compare-{task}{args.preset}")
-    results = studies.ResultsFile(os.path.join(output, studies.RESULTS_FILE_NAME))
+        check_writable_folder(output, "--output")
+        # A results file that does not parse stops the command here, not after training.
+        finished_rows = results.rows()
     if args.report_only:
-        if not results.rows():
+        if not finished_rows:
             raise usage_error(f"--report-only: no results in {results.path}")
     else:
         print(f"{len(specs)} runs in the grid; results in {results.path}")
-        _check_data(specs, usage_error)
+        _check_data(specs)
         studies.run_study(specs, output, verbose=args.verbose)
     # The command that trained the runs; a --report-only command did not.
     command = None
@@ -239,7 +242,7 @@ def _check_head(km, head, options):
                          f"({head_class.__name__}: {error})") from None
 
 
-def _check_data(specs, usage_error):
+def _check_data(specs):
     """Loads each dataset once before any training, so a missing dataset stops the
     command at once instead of after hours of runs."""
     import keras_margin as km
@@ -250,7 +253,7 @@ def _check_data(specs, usage_error):
         if (open_set, spec.dataset) in checked:
             continue
         checked.add((open_set, spec.dataset))
-        try:
+        with usage_errors():
             if spec.study == "text":
                 km.data.load_text(spec.dataset, num_train=spec.num_train, seed=spec.seed)
             elif open_set:
@@ -261,8 +264,6 @@ def _check_data(specs, usage_error):
                                    seed=spec.seed)
             else:
                 km.data.load(spec.dataset, samples_per_class=spec.samples_per_class, seed=spec.seed)
-        except (ValueError, km.data.DatasetNotFoundError) as error:
-            raise usage_error(" ".join(str(error).split())) from None
 
 
 def _names(text, flag):

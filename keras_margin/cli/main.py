@@ -1,7 +1,9 @@
 """The `keras-margin` command: `train`, `compare`, `evaluate` and `predict`.
 
-Errors a user can fix (unknown head, invalid margin, missing dataset or folder) print one
-line, `keras-margin: error: ...`, and exit with status 2, without a traceback.
+Errors a user can fix (unknown head, invalid margin, missing dataset or folder, an output
+that cannot be written) print one line, `keras-margin: error: ...`, and exit with status
+2, without a traceback, before any training; `keras_margin.cli.errors` says how a
+sub-command raises them.
 """
 
 import argparse
@@ -11,10 +13,7 @@ from keras_margin.cli import compare
 from keras_margin.cli import evaluate
 from keras_margin.cli import predict
 from keras_margin.cli import train
-
-
-class UsageError(Exception):
-    """A problem with the command line or its inputs: one line, exit status 2."""
+from keras_margin.cli.errors import UsageError
 
 
 class _OneLineParser(argparse.ArgumentParser):
