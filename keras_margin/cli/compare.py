@@ -67,6 +67,10 @@ def add_arguments(parser):
                         "training-set size)")
     parser.add_argument("--pictures", help="comma-separated heads for the 2-D embedding picture; "
                         "'none' switches it off")
+    parser.add_argument("--tuned", metavar="TUNE_DIR",
+                        help="run each head with its best settings from keras-margin tune's output "
+                        "folder (head options, learning rate, augmentation); the heads default to "
+                        "the tuned ones and --augment does not apply")
     parser.add_argument("--output", help="output folder (default: runs/compare-PRESET)")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the report from OUTPUT/results.jsonl without training")
@@ -78,6 +82,7 @@ def run(args, usage_error):
     from keras_margin import studies
 
     try:
+        best = _tuned(args)
         if args.task == "text":
             preset = _text_preset(args, studies.TEXT_PRESETS)
         elif args.task == "audio":
@@ -85,6 +90,10 @@ def run(args, usage_error):
         else:
             preset = _preset(args, studies.PRESETS)
         specs = preset.specs()
+        if best is not None:
+            from keras_margin.studies import tuning
+
+            specs = tuning.apply_best(specs, best)
         if not args.report_only:
             _check_names(specs)
     except ValueError as error:
@@ -96,6 +105,10 @@ def run(args, usage_error):
         if not results.rows():
             raise usage_error(f"--report-only: no results in {results.path}")
     else:
+        if best is not None:
+            tuned = best["settings"]
+            print(f"tuned settings from {args.tuned} ({tuned['study']} {tuned['dataset']}, "
+                  f"{tuned['trials']} trials per head, {best['objective']})")
         print(f"{len(specs)} runs in the grid; results in {results.path}")
         _check_data(specs, usage_error)
         studies.run_study(specs, output, verbose=args.verbose)
@@ -106,6 +119,22 @@ def run(args, usage_error):
     paths = studies.write_report(results.rows(), output, command=command)
     print(f"report: {paths['html']}\n        {paths['markdown']}\nresults: {paths['csv']}")
     return 0
+
+
+def _tuned(args):
+    """The best settings of --tuned (None without it); the tuned heads become the default
+    --heads."""
+    if args.tuned is None:
+        return None
+    if args.augment is not None:
+        raise ValueError("--augment does not apply with --tuned: each head runs with its tuned "
+                         "augmentation")
+    from keras_margin.studies import tuning
+
+    best = tuning.load_best(args.tuned)
+    if args.heads is None:
+        args.heads = ",".join(best["heads"])
+    return best
 
 
 def _shared_overrides(args, presets):
