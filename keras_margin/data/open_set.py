@@ -213,9 +213,9 @@ def assemble_open_set(
     if validation_identities:
         held_out = _draw_validation_identities(len(seen_source.class_names),
                                                validation_identities, seed)
-        seen_source, *held = hold_out_classes(seen_source, held_out, held_out_split="train")
-        identities = ValidationIdentities(held[0].astype(np.float32),
-                                          held[1].astype(np.int32), held[2])
+        seen_source, images, labels, names = hold_out_classes(seen_source, held_out,
+                                                              held_out_split="train")
+        identities = ValidationIdentities(images.astype(np.float32), labels.astype(np.int32), names)
     train, validation, test, info = assemble(
         seen_source,
         samples_per_class=samples_per_class,

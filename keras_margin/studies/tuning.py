@@ -23,7 +23,6 @@ taken over after its heartbeat has been silent for `HEARTBEAT_GRACE_SECONDS`.
 
 import dataclasses
 import hashlib
-import inspect
 import json
 import math
 import os
@@ -40,35 +39,17 @@ from keras_margin.studies import runner
 from keras_margin.studies.presets import PRESETS
 from keras_margin.studies.report import _write_atomically
 from keras_margin.studies.run_spec import RunSpec
+from keras_margin.studies.search_space import SEARCH_SPACE_VERSION
+from keras_margin.studies.search_space import head_name
+from keras_margin.studies.search_space import search_space
+from keras_margin.studies.search_space import settings_from_params
+from keras_margin.studies.search_space import suggest
 from keras_margin.utils import validation
 
 STUDIES = ("closed-set", "open-set", "text")
 DEFAULT_DATASETS = {"closed-set": "mnist-5k", "open-set": "mnist-5k-open", "text": "fortunes"}
 BEST_PARAMS_FILE_NAME = "best_params.json"
 DATABASE_FILE_NAME = "tune.db"
-# Bumped whenever the search space changes, so a changed space starts new studies
-# instead of mixing its trials with the old ones.
-SEARCH_SPACE_VERSION = 1
-
-LEARNING_RATE_RANGE = (1e-4, 1e-2)
-# From about AdaCos' fixed scale sqrt(2) ln(C - 1) for tens of classes (4 at C = 18) to
-# the face-recognition default 64; searched on a log scale.
-SCALE_RANGE = (4.0, 64.0)
-# The margins searched per head: (option, low, high), integers for the multiplicative
-# margins. Each range lies inside what the head accepts (a test builds every endpoint)
-# and spans the papers' defaults; a head absent here searches no margin.
-MARGIN_RANGES = {
-    "arcface": (("margin", 0.05, 0.8),),
-    "subcenterarcface": (("margin", 0.05, 0.8),),
-    "curricularface": (("margin", 0.05, 0.8),),
-    "adaface": (("margin", 0.05, 0.8),),
-    "elasticface": (("margin", 0.05, 0.8),),
-    "cosface": (("margin", 0.05, 0.6),),
-    "combinedmargin": (("m2", 0.0, 0.6), ("m3", 0.0, 0.4)),
-    "ldam": (("max_margin", 0.1, 1.0),),
-    "sphereface": (("margin", 1, 4),),
-    "largemarginsoftmax": (("margin", 1, 4),),
-}
 # The first validation points are too noisy to prune on: the rate is at its highest.
 PRUNING_WARMUP_EPOCHS = 3
 # Interrupted trials are run again at most this many times.
@@ -76,62 +57,6 @@ MAX_RETRIES = 2
 HEARTBEAT_SECONDS = 60
 HEARTBEAT_GRACE_SECONDS = 180
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-
-
-@dataclasses.dataclass(frozen=True)
-class Parameter:
-    """One searched hyper-parameter: a float or int range, or categorical `choices`.
-
-    `condition` is `(parameter, value)`: searched only when that parameter took that
-    value (the scale only when `scale_rule` is `"fixed"`)."""
-
-    name: str
-    low: float = None
-    high: float = None
-    log: bool = False
-    choices: tuple = ()
-    condition: tuple = ()
-
-    def suggest(self, trial):
-        if self.choices:
-            return trial.suggest_categorical(self.name, list(self.choices))
-        if isinstance(self.low, int) and isinstance(self.high, int):
-            return trial.suggest_int(self.name, self.low, self.high, log=self.log)
-        return trial.suggest_float(self.name, self.low, self.high, log=self.log)
-
-
-def search_space(head, augments):
-    """The `Parameter`s searched for `head`: its scale when it has one ("auto" too when
-    the head accepts it), its margins (`MARGIN_RANGES`), the learning rate and the
-    augmentation policy among `augments`."""
-    space = [Parameter("learning_rate", *LEARNING_RATE_RANGE, log=True),
-             Parameter("augment", choices=tuple(augments))]
-    if "scale" in inspect.signature(km.heads.get(head).__init__).parameters:
-        if _accepts(head, scale="auto"):
-            space += [Parameter("scale_rule", choices=("fixed", "auto")),
-                      Parameter("scale", *SCALE_RANGE, log=True, condition=("scale_rule", "fixed"))]
-        else:
-            space.append(Parameter("scale", *SCALE_RANGE, log=True))
-    space += [Parameter(name, low, high) for name, low, high in MARGIN_RANGES.get(_name(head), ())]
-    return space
-
-
-def suggest(trial, space):
-    """Draws `space` in `trial`; returns the params as `settings_from_params` reads them."""
-    params = {}
-    for parameter in space:
-        if not parameter.condition or params.get(parameter.condition[0]) == parameter.condition[1]:
-            params[parameter.name] = parameter.suggest(trial)
-    return params
-
-
-def settings_from_params(params):
-    """`(head_options, learning_rate, augment)` of a trial's params."""
-    options = {name: value for name, value in params.items()
-               if name not in ("learning_rate", "augment", "scale_rule")}
-    if params.get("scale_rule") == "auto":
-        options["scale"] = "auto"
-    return options, params["learning_rate"], params["augment"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +101,7 @@ class TuneSettings:
         if self.dataset is None:
             object.__setattr__(self, "dataset", DEFAULT_DATASETS[self.study])
         heads = tuple(self.heads)
-        if not heads or len(set(map(_name, heads))) != len(heads):
+        if not heads or len(set(map(head_name, heads))) != len(heads):
             raise ValueError(f"`heads` must name at least one head, each once; received {self.heads!r}.")
         for head in heads:
             km.heads.get(head)
@@ -186,6 +111,10 @@ class TuneSettings:
         if self.samples_per_class is not None:
             validation.integer_at_least(self.samples_per_class, 1, "samples_per_class")
         validation.integer_at_least(self.seed, 0, "seed")
+        if self.num_train is not None:
+            if self.study != "text":
+                raise ValueError(f"`num_train` applies only to the text study; received {self.num_train!r}.")
+            validation.integer_at_least(self.num_train, 1, "num_train")
         validation.number_in_range(self.validation_identities, "validation_identities", 0.0, 1.0,
                                    low_open=True, high_open=True)
         validation.number_in_range(self.far, "far", 0.0, 1.0, low_open=True, high_open=True)
@@ -216,12 +145,13 @@ class TuneSettings:
                   if name not in ("heads", "trials")}
         fields["search_space_version"] = SEARCH_SPACE_VERSION
         if self.study != "open-set":
-            fields.pop("validation_identities"), fields.pop("far")
+            for name in ("validation_identities", "far"):
+                fields.pop(name)
         text = json.dumps(fields, sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()[:8]
 
     def study_name(self, head):
-        return f"{self.study}-{self.dataset}-{_name(head)}-{self.fingerprint()}"
+        return f"{self.study}-{self.dataset}-{head_name(head)}-{self.fingerprint()}"
 
     def run_spec(self, head, params):
         """The `RunSpec` a trial with `params` trains."""
@@ -372,13 +302,13 @@ def apply_best(specs, best):
     Raises:
         ValueError: for a head that is not in `best`, or a head given with options.
     """
-    tuned = {_name(head): entry for head, entry in best["heads"].items()}
+    tuned = {head_name(head): entry for head, entry in best["heads"].items()}
     applied = []
     for spec in specs:
         if spec.study == "embedding-picture":
             applied.append(spec)
             continue
-        entry = tuned.get(_name(spec.head))
+        entry = tuned.get(head_name(spec.head))
         if entry is None:
             raise ValueError(f"--tuned: head {spec.head!r} was not tuned (tuned: "
                              f"{', '.join(best['heads'])}); tune it or leave it out of --heads")
@@ -571,18 +501,6 @@ def _write_best(output, best):
     except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
         pass
     _write_atomically(path, json.dumps(best, indent=2, sort_keys=False) + "\n")
-
-
-def _accepts(head, **options):
-    try:
-        km.heads.create(head, 10, [1] * 10, **options)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _name(head):
-    return km.heads.get(head).__name__.lower()
 
 
 def _format(value):

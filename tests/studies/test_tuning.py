@@ -9,6 +9,7 @@ import optuna
 import pytest
 
 import keras_margin as km
+from keras_margin.studies import search_space
 from keras_margin.studies import tuning
 from keras_margin.studies.presets import grid
 
@@ -19,10 +20,10 @@ COMPLETE, PRUNED, FAIL, RUNNING, WAITING = (
 
 @pytest.mark.parametrize("head", km.heads.names())
 def test_every_searched_value_is_one_the_head_accepts(head):
-    space = {parameter.name: parameter for parameter in tuning.search_space(head, ("none",))}
+    space = {parameter.name: parameter for parameter in search_space.search_space(head, ("none",))}
     has_scale = "scale" in space
     assert has_scale == (head not in ("softmax", "sphereface", "largemarginsoftmax"))
-    assert ("scale_rule" in space) == tuning._accepts(head, scale="auto")
+    assert ("scale_rule" in space) == search_space.accepts(head, scale="auto")
     head_options = [p for name, p in space.items() if name not in ("learning_rate", "augment", "scale_rule")]
     for corner in ("low", "high"):
         options = {parameter.name: getattr(parameter, corner) for parameter in head_options}
@@ -33,20 +34,20 @@ def test_every_searched_value_is_one_the_head_accepts(head):
 def test_suggested_params_become_head_options_learning_rate_and_augment():
     trial = optuna.trial.FixedTrial({"learning_rate": 3e-3, "augment": "light", "scale": 16.0,
                                      "margin": 0.3})
-    params = tuning.suggest(trial, tuning.search_space("arcface", ("none", "light")))
-    assert tuning.settings_from_params(params) == ({"scale": 16.0, "margin": 0.3}, 3e-3, "light")
+    params = search_space.suggest(trial, search_space.search_space("arcface", ("none", "light")))
+    assert search_space.settings_from_params(params) == ({"scale": 16.0, "margin": 0.3}, 3e-3, "light")
     spec = tuning.TuneSettings(dataset="digits", heads=("arcface",)).run_spec("arcface", params)
     assert (spec.head_options, spec.learning_rate, spec.augment) == (
         (("margin", 0.3), ("scale", 16.0)), 3e-3, "light")
     # A conditional scale: "auto" draws no number.
-    space = [tuning.Parameter("learning_rate", 1e-4, 1e-2, log=True), tuning.Parameter("augment", choices=("none",)),
-             tuning.Parameter("scale_rule", choices=("fixed", "auto")),
-             tuning.Parameter("scale", 4.0, 64.0, log=True, condition=("scale_rule", "fixed"))]
-    params = tuning.suggest(optuna.trial.FixedTrial({"learning_rate": 1e-3, "augment": "none",
+    space = [search_space.Parameter("learning_rate", 1e-4, 1e-2, log=True), search_space.Parameter("augment", choices=("none",)),
+             search_space.Parameter("scale_rule", choices=("fixed", "auto")),
+             search_space.Parameter("scale", 4.0, 64.0, log=True, condition=("scale_rule", "fixed"))]
+    params = search_space.suggest(optuna.trial.FixedTrial({"learning_rate": 1e-3, "augment": "none",
                                                      "scale_rule": "auto"}), space)
-    assert "scale" not in params and tuning.settings_from_params(params)[0] == {"scale": "auto"}
-    integer = tuning.suggest(optuna.trial.FixedTrial({"learning_rate": 1e-3, "augment": "none", "margin": 3}),
-                             tuning.search_space("sphereface", ("none",)))
+    assert "scale" not in params and search_space.settings_from_params(params)[0] == {"scale": "auto"}
+    integer = search_space.suggest(optuna.trial.FixedTrial({"learning_rate": 1e-3, "augment": "none", "margin": 3}),
+                             search_space.search_space("sphereface", ("none",)))
     assert integer["margin"] == 3 and isinstance(integer["margin"], int)
 
 
@@ -57,6 +58,8 @@ def test_suggested_params_become_head_options_learning_rate_and_augment():
     (dict(far=0.0), "`far`"), (dict(validation_identities=1.0), "`validation_identities`"),
     (dict(samples_per_class=0), "`samples_per_class`"), (dict(seed=-1), "`seed`"),
     (dict(study="text", augments=("standard",)), "`augments`"),
+    (dict(num_train=500), "`num_train` applies only to the text study"),
+    (dict(study="text", num_train=0), "`num_train`"),
 ])
 def test_invalid_settings_raise_naming_the_argument(arguments, name):
     with pytest.raises(ValueError, match=name):
