@@ -31,7 +31,7 @@ class _UnreadTestSplit:
         raise AssertionError("tune iterated the test split")
 
 
-def test_tune_writes_the_summary_and_compare_tuned_runs_each_head_with_its_best(tmp_path, capsys,
+def test_tune_writes_the_summary_and_compare_tuned_runs_the_head_with_its_best(tmp_path, capsys,
                                                                               monkeypatch):
     load = km.data.load
 
@@ -42,31 +42,30 @@ def test_tune_writes_the_summary_and_compare_tuned_runs_each_head_with_its_best(
     monkeypatch.setattr(km.data, "load", without_test)
     _UnreadTestSplit.used.clear()
     output = tmp_path / "tune"
-    assert main(["tune", *TINY, "--heads", "softmax,cosface", "--trials", "2", "--output", str(output)]) == 0
+    assert main(["tune", *TINY, "--heads", "cosface", "--trials", "2", "--output", str(output)]) == 0
     assert _UnreadTestSplit.used == []
     printed = capsys.readouterr()
-    assert "tuning softmax, cosface on closed-set digits: 2 trials each" in printed.out
+    assert "tuning cosface on closed-set digits: 2 trials each, 2 steps per trial" in printed.out
     lines = printed.out.splitlines()
     header = next(index for index, line in enumerate(lines) if line.startswith("head"))
     assert lines[header].split()[:3] == ["head", "validation", "accuracy"]
-    assert [line.split()[0] for line in lines[header + 1:header + 3]] == ["softmax", "cosface"]
     assert "cosface: 100%" in printed.err  # the progress bar
 
     best = json.loads((output / "best_params.json").read_text())
     url = f"sqlite:///{output / 'tune.db'}"
-    for head in ("softmax", "cosface"):
-        entry = best["heads"][head]
-        trials = optuna.load_study(study_name=entry["study_name"], storage=url).get_trials(
-            states=(optuna.trial.TrialState.COMPLETE,))
-        top = max(trials, key=lambda trial: trial.value)
-        assert (entry["value"], entry["trial"], entry["params"]) == (top.value, top.number, top.params)
-    assert set(best["heads"]["cosface"]["head_options"]) == {"scale", "margin"}
+    entry = best["heads"]["cosface"]
+    trials = optuna.load_study(study_name=entry["study_name"], storage=url).get_trials(
+        states=(optuna.trial.TrialState.COMPLETE,))
+    top = max(trials, key=lambda trial: (trial.value, -trial.number))
+    assert (entry["value"], entry["trial"], entry["params"]) == (top.value, top.number, top.params)
+    assert entry["head_options"] == {name: top.params[name] for name in ("scale", "margin")}
+    assert lines[header + 1].split()[:4] == ["cosface", f"{top.value:.4f}", str(top.number), "2"]
 
     monkeypatch.setattr(km.data, "load", load)
     study = tmp_path / "compare"
     assert main(["compare", "--preset", "quick", "--dataset", "digits", "--studies", "closed-set",
                  "--samples-per-class", "5", "--seeds", "0", "--steps", "2", "--tuned", str(output),
-                 "--heads", "cosface", "--output", str(study)]) == 0
+                 "--output", str(study)]) == 0
     assert f"tuned settings from {output} (closed-set digits, 2 trials per head" in capsys.readouterr().out
     [spec] = [json.loads(line)["spec"] for line in (study / "results.jsonl").read_text().splitlines()]
     cosface = best["heads"]["cosface"]
