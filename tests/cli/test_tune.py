@@ -31,8 +31,8 @@ class _UnreadTestSplit:
         raise AssertionError("tune iterated the test split")
 
 
-def test_tune_writes_the_summary_and_compare_tuned_runs_the_head_with_its_best(tmp_path, capsys,
-                                                                              monkeypatch):
+def test_tune_writes_the_summary_and_compare_tuned_runs_the_head_with_its_best(
+        tmp_path, capsys, monkeypatch):
     load = km.data.load
 
     def without_test(*args, **kwargs):
