@@ -12,7 +12,9 @@ Presets (exact grids in docs/compare.md):
   default  softmax, normface, cosface, arcface, sphereface x none, standard
            x 10, 30, 100 per class x 3 seeds, 12 epochs, plus open-set and 2-D
            embedding runs: about 25 minutes on 2 cores
-Options given on the command line replace the preset's values.
+Options given on the command line replace the preset's values. With --tuned TUNE_DIR,
+each head runs with the scale, margins, learning rate and augmentation that
+`keras-margin tune --output TUNE_DIR` found for it (docs/tune.md).
 
 With --task text: the EDA paper's limited-data setting (Wei & Zou 2019) on the Debian
 fortunes topics and food reviews, N = 500 and 2,000 training texts, text_cnn, with and
