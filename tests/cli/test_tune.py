@@ -13,6 +13,7 @@ import pytest
 
 import keras_margin as km
 from keras_margin.cli.main import main
+from keras_margin.studies.search_space import settings_from_params
 
 TINY = ["--dataset", "digits", "--samples-per-class", "5", "--steps", "2", "--augment", "none,light"]
 
@@ -58,7 +59,8 @@ def test_tune_writes_the_summary_and_compare_tuned_runs_the_head_with_its_best(
         states=(optuna.trial.TrialState.COMPLETE,))
     top = max(trials, key=lambda trial: (trial.value, -trial.number))
     assert (entry["value"], entry["trial"], entry["params"]) == (top.value, top.number, top.params)
-    assert entry["head_options"] == {name: top.params[name] for name in ("scale", "margin")}
+    assert entry["head_options"] == settings_from_params(top.params)[0]
+    assert set(entry["head_options"]) == {"scale", "margin"}
     assert lines[header + 1].split()[:4] == ["cosface", f"{top.value:.4f}", str(top.number), "2"]
 
     monkeypatch.setattr(km.data, "load", load)

@@ -22,7 +22,8 @@ COMPLETE, PRUNED, FAIL, RUNNING, WAITING = (
 def test_every_searched_value_is_one_the_head_accepts(head):
     space = {parameter.name: parameter for parameter in search_space.search_space(head, ("none",))}
     has_scale = "scale" in space
-    assert has_scale == (head not in ("softmax", "sphereface", "largemarginsoftmax"))
+    # AdaCos sets its own scale; softmax and the multiplicative margins have none.
+    assert has_scale == (head not in ("softmax", "sphereface", "largemarginsoftmax", "adacos"))
     assert ("scale_rule" in space) == search_space.accepts(head, scale="auto")
     head_options = [p for name, p in space.items() if name not in ("learning_rate", "augment", "scale_rule")]
     for corner in ("low", "high"):
@@ -32,8 +33,8 @@ def test_every_searched_value_is_one_the_head_accepts(head):
 
 
 def test_suggested_params_become_head_options_learning_rate_and_augment():
-    trial = optuna.trial.FixedTrial({"learning_rate": 3e-3, "augment": "light", "scale": 16.0,
-                                     "margin": 0.3})
+    trial = optuna.trial.FixedTrial({"learning_rate": 3e-3, "augment": "light", "scale_rule": "fixed",
+                                     "scale": 16.0, "margin": 0.3})  # scale_rule: if "auto" exists
     params = search_space.suggest(trial, search_space.search_space("arcface", ("none", "light")))
     assert search_space.settings_from_params(params) == ({"scale": 16.0, "margin": 0.3}, 3e-3, "light")
     spec = tuning.TuneSettings(dataset="digits", heads=("arcface",)).run_spec("arcface", params)
