@@ -336,7 +336,8 @@ class TuningData:
 
 
 def load_tuning_data(settings):
-    """Loads `settings`' dataset once for all trials; the test pipelines are dropped unread.
+    """Loads `settings`' dataset for one trial (the decoded sources are cached per
+    process, so this is cheap after the first call); the test pipelines are dropped unread.
 
     Raises:
         ValueError, DatasetNotFoundError: as the loaders.
