@@ -43,6 +43,7 @@ from keras_margin.data.load_text import available_text_datasets
 from keras_margin.data.load_text import load_text
 from keras_margin.data.open_set import OpenSetData
 from keras_margin.data.open_set import OpenSetInfo
+from keras_margin.data.open_set import ValidationIdentities
 from keras_margin.data.open_set import assemble_open_set
 from keras_margin.data.open_set import available_open_sets
 from keras_margin.data.open_set import hold_out_classes
@@ -68,6 +69,7 @@ __all__ = [
     "DatasetNotFoundError",
     "OpenSetData",
     "OpenSetInfo",
+    "ValidationIdentities",
     "TrainingSplit",
     "assemble_open_set",
     "available_open_sets",
