@@ -91,8 +91,8 @@ def masked_log_sum_exp(values, mask, add_one, axis=-1):
     row maximum is taken over the kept entries only and without gradient).
     """
     kept = mask > 0
-    dtype = keras.backend.standardize_dtype(values.dtype)
-    lowest = ops.cast(-1.0e300 if dtype == "float64" else -3.0e38, dtype)
+    # The row minimum fills the left-out entries: it is never above a kept one.
+    lowest = ops.min(values, axis=axis, keepdims=True)
     shift = ops.max(ops.where(kept, values, lowest), axis=axis, keepdims=True)
     if add_one:
         shift = ops.maximum(shift, 0.0)
