@@ -97,7 +97,10 @@ def masked_log_sum_exp(values, mask, add_one, axis=-1):
     if add_one:
         shift = ops.maximum(shift, 0.0)
     shift = ops.stop_gradient(ops.where(ops.any(kept, axis=axis, keepdims=True), shift, 0.0))
-    total = ops.sum(ops.where(kept, ops.exp(values - shift), 0.0), axis=axis, keepdims=True)
+    # Left-out entries become exp(0) before being dropped: exp of their own value
+    # may overflow, and the where's gradient would then be 0 * inf = NaN.
+    exponentials = ops.exp(ops.where(kept, values - shift, 0.0))
+    total = ops.sum(ops.where(kept, exponentials, 0.0), axis=axis, keepdims=True)
     if add_one:
         total = total + ops.exp(-shift)
     result = ops.log(ops.where(total > 0, total, 1.0)) + shift

@@ -52,6 +52,10 @@ class SupConLoss(EmbeddingLoss):
 
     def batch_loss(self, labels, embeddings):
         logits = cosine_similarity(embeddings) / self.temperature
+        # As PML: shifting by the row maximum (the self-similarity, mostly) changes
+        # nothing in exact arithmetic, but s_ip - log_partition of a near-certain
+        # positive is then a difference of numbers near 0, not near 1 / temperature.
+        logits = logits - ops.stop_gradient(ops.max(logits, axis=1, keepdims=True))
         positive, negative = pair_masks(labels, logits.dtype)
         log_partition = masked_log_sum_exp(logits, positive + negative, add_one=False)
         log_probability = logits - log_partition[:, None]
