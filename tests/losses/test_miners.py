@@ -67,6 +67,7 @@ def test_ties_pick_one_triplet_per_anchor():
     x, y = et.batches()["ties"]
     mined = _mined(x, y, "batch_hard")
     assert sorted(a for a, _, _ in mined) == list(range(len(y)))
+    assert mined == sorted(et.reference_triplets(x, y, "batch_hard"))  # the first of tied ones
 
 
 def test_unknown_miner_raises():
