@@ -176,16 +176,17 @@ def check_config_round_trip(loss, embeddings, labels):
     assert float(restored(labels, x)) == float(loss(labels, x))
 
 
-def check_fit_decreases(loss, steps=8):
-    """A Dense model that outputs embeddings trains with `model.fit` (compiled
-    graph): the loss after a few steps is lower than at the start."""
+def check_fit_decreases(loss, steps=5, jit_compile=False):
+    """A Dense model that outputs embeddings trains with `model.fit` (a traced graph;
+    XLA-compiled with `jit_compile`): the loss after a few steps is lower than at the
+    start."""
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(4), 6)
     centres = rng.normal(size=(4, 8))
     inputs = (centres[labels] + 0.8 * rng.normal(size=(24, 8))).astype("float32")
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(6)])
-    model.compile(optimizer=keras.optimizers.Adam(0.05), loss=loss)
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss=loss, jit_compile=jit_compile)
     history = model.fit(inputs, labels, batch_size=24, epochs=steps, shuffle=False, verbose=0)
     losses = history.history["loss"]
     assert np.all(np.isfinite(losses))
