@@ -110,6 +110,14 @@ def value_and_gradient(loss, embeddings, labels):
     return value.numpy(), tape.gradient(value, x).numpy()
 
 
+def check_finite_and_close(loss, embeddings, labels, expected, rtol):
+    """float32 value and gradient finite, the value close to a float64 `expected`
+    (for parameters that push the exponentials towards overflow)."""
+    value, gradient = value_and_gradient(loss, embeddings.astype("float32"), labels)
+    assert np.isfinite(value) and np.all(np.isfinite(gradient))
+    np.testing.assert_allclose(value, expected, rtol=rtol)
+
+
 def as_float64(loss):
     return type(loss).from_config({**loss.get_config(), "dtype": "float64"})
 
