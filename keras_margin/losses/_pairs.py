@@ -134,7 +134,10 @@ class EmbeddingLoss(keras.losses.Loss):
                 f"{type(self).__name__} reduces the whole batch to one value; "
                 "`sample_weight` is not supported."
             )
-        return super().__call__(y_true, y_pred)
+        # Not `Loss.__call__`: it converts the labels to the loss's float dtype, which
+        # would merge class ids above 2**24 in float32. The value is already reduced.
+        with keras.name_scope(self.name):
+            return self.call(ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred))
 
     def batch_loss(self, labels, embeddings):
         raise NotImplementedError

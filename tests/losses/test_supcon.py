@@ -73,3 +73,14 @@ def test_sample_weight_is_refused():
 def test_invalid_temperature_raises(temperature):
     with pytest.raises(ValueError, match="`temperature`"):
         km.losses.SupConLoss(temperature)
+
+
+@pytest.mark.parametrize(
+    "loss", [km.losses.SupConLoss(), km.losses.ContrastiveLoss(), km.losses.TripletMarginLoss()]
+)
+def test_large_class_ids_stay_distinct(loss):
+    # 2**24 and 2**24 + 1 are one float32 number: the labels must not pass through it.
+    x, _ = BATCHES["random"]
+    y = np.arange(len(x)) % 3
+    large = (2**24 + y).astype("int64")
+    assert float(loss(large, x)) == float(loss(y, x)) > 0
