@@ -32,7 +32,7 @@ class ContrastiveLoss(EmbeddingLoss):
 
     With a `miner` the pairs come from the mined triplets `(a, p, n)`: `(a, p)` and
     `(a, n)` once per triplet, as PML does with a miner's triplets as `indices_tuple`
-    (see `keras_margin/losses/_miners.py` for the exact PML miner each name matches).
+    (docs/losses.md lists the exact PML miner each name matches).
     Like PML, a batch that yields at most one triplet has loss 0.
 
     Args:

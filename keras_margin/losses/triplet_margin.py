@@ -28,8 +28,8 @@ class TripletMarginLoss(EmbeddingLoss):
     `smooth_loss=False`. Averaging over the non-zero triplets of all of them is the
     "batch all" loss of Hermans et al.
 
-    Miners pick the triplets (the exact PML miner each name matches is in
-    `keras_margin/losses/_miners.py`): `"batch_all"` (the same triplets as None),
+    Miners pick the triplets (docs/losses.md lists the exact PML miner each name
+    matches): `"batch_all"` (the same triplets as None),
     `"semi_hard"` (FaceNet: `0 < d(a, n) - d(a, p) <= miner_margin`) and
     `"batch_hard"` (per anchor its farthest positive and nearest negative, Hermans
     et al.'s "batch hard").
