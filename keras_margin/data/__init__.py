@@ -49,6 +49,7 @@ from keras_margin.data.open_set import available_open_sets
 from keras_margin.data.open_set import hold_out_classes
 from keras_margin.data.open_set import load_open_set
 from keras_margin.data.pipeline import make_pipeline
+from keras_margin.data.pk_sampler import pk_batches
 from keras_margin.data.stratified import proportional_indices
 from keras_margin.data.stratified import stratified_indices
 from keras_margin.data.stratified import stratified_indices_per_class
@@ -91,6 +92,7 @@ __all__ = [
     "load_text",
     "make_pipeline",
     "make_text_pipeline",
+    "pk_batches",
     "proportional_indices",
     "read_idx",
     "smooth_labels",
