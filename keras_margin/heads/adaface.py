@@ -91,7 +91,7 @@ class AdaFace(CosineMarginHead):
         mean, count = context.mean_over_finite_rows(norms)
         deviations = ops.where(context.finite_rows(), ops.square(norms - mean), 0.0)
         std = ops.sqrt(ops.sum(deviations) / ops.maximum(count - 1.0, 1.0))
-        rate = ops.where(count > 0.0, self.t_alpha, 0.0)
+        rate = self.t_alpha * ops.cast(count > 0.0, mean.dtype)
         self.batch_mean.assign(rate * mean + (1.0 - rate) * self.batch_mean)
         self.batch_std.assign(rate * std + (1.0 - rate) * self.batch_std)
 

@@ -69,7 +69,7 @@ class CurricularFace(CosineMarginHead):
     def on_training_step(self, context):
         # Rows with a non-finite embedding are left out, as if not in the batch.
         batch_mean, count = context.mean_over_finite_rows(ops.stop_gradient(context.target_cosines))
-        rate = ops.where(count > 0.0, _T_RATE, 0.0)
+        rate = _T_RATE * ops.cast(count > 0.0, batch_mean.dtype)
         self.t.assign(rate * batch_mean + (1.0 - rate) * self.t)
 
     def target_cosine(self, cosine):
