@@ -3,6 +3,8 @@
 import numpy as np
 from keras import backend, ops
 
+from keras_margin.heads._class_logits import _in_xla_context
+
 
 def is_label_matrix(labels, num_classes):
     """True for a floating (batch, num_classes) one-hot or soft label matrix.
@@ -37,10 +39,11 @@ def class_ids(labels, num_classes):
             f"with dtype {backend.standardize_dtype(labels.dtype)}."
         )
     labels = ops.convert_to_tensor(labels)
-    is_float = backend.is_float_dtype(backend.standardize_dtype(labels.dtype))
-    if not is_float:
-        # Compared as int64: `num_classes` may not fit a narrower integer dtype.
-        labels = ops.cast(labels, "int64")
+    dtype = backend.standardize_dtype(labels.dtype)
+    is_float = backend.is_float_dtype(dtype)
+    if dtype in ("bool", "int8", "int16", "uint8", "uint16"):
+        # `num_classes` (< 2^31) may not fit these; it fits every other integer dtype.
+        labels = ops.cast(labels, "int32")
     valid = ops.logical_and(labels >= 0, labels < num_classes)
     if is_float:
         # NaN fails every comparison, so it is invalid here too.
@@ -58,6 +61,15 @@ def class_ids(labels, num_classes):
 def valid_class_ids(ids, num_classes):
     """Boolean (batch,) vector: which ids lie in [0, num_classes)."""
     return ops.logical_and(ids >= 0, ids < num_classes)
+
+
+def checks_raise():
+    """Whether a failed label check raises here: TensorFlow outside XLA.
+
+    Elsewhere (XLA, and JAX or PyTorch, which may be tracing) callers must make a bad
+    label visible themselves.
+    """
+    return backend.backend() == "tensorflow" and not _in_xla_context()
 
 
 def _check(condition, message, value=None):

@@ -10,6 +10,7 @@ from keras import ops
 from keras_margin.heads import _labels
 from keras_margin.heads import _class_logits
 from keras_margin.heads import _sampling
+from keras_margin.heads._class_logits import upstream_gradients
 from keras_margin.heads.margin_context import MarginContext
 from keras_margin.utils import validation
 
@@ -24,6 +25,8 @@ LOGIT_LIMIT = 1e30
 # ||d logits / d x|| <= s / floor fits float16 this many times over (the softmax's
 # |p - y|_1 <= 2 and a margin's slope take part of it).
 _GRADIENT_HEADROOM = 16.0
+# Rows whose largest entry is within 2^+-32 are used as they are (`_Rows`).
+_ORDINARY_EXPONENT = 32.0
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
@@ -241,14 +244,12 @@ class MarginHead(keras.layers.Layer):
             elif self.has_margin:
                 inference_logits, logits, _ = self._margin_on_class_ids(embeddings, ids)
             else:
-                inference_logits = self.inference_logits(embeddings)
-                # The margin path turns rows with a bad id into NaN; without a margin it
-                # is done here, so a bad id fails loudly where no assertion runs (XLA).
-                logits = ops.where(
-                    ops.expand_dims(_labels.valid_class_ids(ids, self.num_classes), -1),
-                    inference_logits,
-                    float("nan"),
-                )
+                logits = inference_logits = self.inference_logits(embeddings)
+                if not _labels.checks_raise():
+                    # The margin path turns rows with a bad id into NaN; without a margin
+                    # that is done here, so a bad id fails loudly where nothing can raise.
+                    valid = _labels.valid_class_ids(ids, self.num_classes)
+                    logits = ops.where(ops.expand_dims(valid, -1), logits, float("nan"))
         else:
             if with_margin and self.sample_rate is not None:
                 raise ValueError(
@@ -350,7 +351,7 @@ class MarginHead(keras.layers.Layer):
         """
         if self.normalize_embeddings:
             return row_logits
-        return _saturate(row_logits * rows.scales)
+        return _scale_back(row_logits, rows.scales, rows.all_ordinary)
 
     def _target_scale(self, rows):
         """`r_b * c_j` of the row logits: (B, 1) for unit centres, else (B, C)."""
@@ -428,8 +429,8 @@ class MarginHead(keras.layers.Layer):
         if self.adjusts_non_target_logits:
             row_scale = self._target_scale(rows)
             cosines = _safe_divide(logits, row_scale)
-            training_logits = _saturate(
-                row_scale * self._scaled_margin(self.non_target_cosine(cosines, context), cosines)
+            training_logits = row_scale * self._scaled_margin(
+                self.non_target_cosine(cosines, context), cosines
             )
         indices = _class_logits.target_indices(local_ids)
         training_logits = ops.scatter_update(training_logits, indices, margined)
@@ -488,9 +489,12 @@ class _Rows:
     Attributes:
         embeddings: (B, D) embeddings `x`, in the compute dtype.
         input_dtype: the dtype the embeddings came in (their gradient's dtype).
-        scales: (B, 1) powers of two `2^e_b` near each row's largest `|x_bd|` (1 for
-            zero and non-finite rows), without gradient.
-        rows: (B, D) `x_b / 2^e_b`: entries below 2 in magnitude, computed exactly.
+        scales: (B, 1) powers of two `2^e_b`, without gradient: 1 for rows whose largest
+            `|x_bd|` lies in [2^-32, 2^32] (and zero and non-finite rows), where neither
+            `sum(x^2)` nor a logit `x . W_j` can overflow or underflow; for the other
+            rows, the power of two just below the largest `|x_bd|`.
+        all_ordinary: scalar bool, whether every scale is 1 (`rows` is `embeddings`).
+        rows: (B, D) `x_b / 2^e_b`, computed exactly.
         row_squared_norms: (B, 1) `||rows_b||^2`, floored at 1e-24 (zero rows only).
         row_norms: (B, 1) `||rows_b||`.
         norms: (B, 1) `||x_b||`, floored at 1e-12 and capped at the dtype's largest value.
@@ -502,10 +506,13 @@ class _Rows:
         largest = ops.max(ops.abs(embeddings), axis=-1, keepdims=True)
         usable = ops.logical_and(largest > 0.0, ops.isfinite(largest))
         exponent = ops.floor(ops.log2(ops.where(usable, largest, 1.0)))
+        ordinary = ops.logical_or(ops.logical_not(usable), ops.abs(exponent) <= _ORDINARY_EXPONENT)
         # Within the normal range, so that 2^e and x / 2^e are exact.
         exponent = ops.clip(exponent, float(info.minexp), float(info.maxexp - 1))
+        exponent = ops.where(ordinary, 0.0, exponent)
         self.embeddings = embeddings
         self.input_dtype = input_dtype
+        self.all_ordinary = ops.all(ordinary)
         self.scales = ops.stop_gradient(ops.power(ops.cast(2.0, dtype), exponent))
         self.rows = embeddings / self.scales
         self.row_squared_norms = ops.maximum(
@@ -541,10 +548,31 @@ def _norm_floor(logit_scale, input_dtype):
     1e-12, except where `s / 1e-12` would not fit the embeddings' dtype (float16): there
     the gradient `s / max(||x||, floor)` must, `_GRADIENT_HEADROOM` times over.
     """
-    if input_dtype not in ("float16",):
+    if input_dtype != "float16":
         return _EMBEDDING_NORM_EPSILON
     largest = float(np.finfo(input_dtype).max)
     return ops.maximum(ops.abs(logit_scale) * (_GRADIENT_HEADROOM / largest), _EMBEDDING_NORM_EPSILON)
+
+
+@ops.custom_gradient
+def _scale_back(row_logits, scales, all_ordinary):
+    """`clip(row_logits * scales, +-LOGIT_LIMIT)`, at no cost when every scale is 1.
+
+    Ordinary rows (all scales 1) cannot reach the limit unless centres have norms near
+    1e27, so the two (B, C) passes are skipped there. The gradient is written out so
+    that differentiating the `cond` keeps no (B, C) intermediate for the branch not taken.
+    """
+    logits = ops.cond(all_ordinary, lambda: row_logits, lambda: _saturate(row_logits * scales))
+
+    def grad(*args, upstream=None):
+        upstream = upstream_gradients(args, upstream)
+
+        def saturated():
+            return ops.where(ops.abs(logits) < LOGIT_LIMIT, upstream * scales, 0.0)
+
+        return ops.cond(all_ordinary, lambda: upstream, saturated), None, None
+
+    return logits, grad
 
 
 def _saturate(logits):
