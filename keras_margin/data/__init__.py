@@ -14,6 +14,10 @@ For studies of training difficulties: `class_weights`, `long_tailed_counts`,
 `imbalance_ratio`, `label_noise` and `balance` directly.
 """
 
+from keras_margin.utils.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # first, on any Keras backend: this package is built on TensorFlow
+
 from keras_margin.data.assemble import TrainingSplit
 from keras_margin.data.audio_source import AudioSourceData
 from keras_margin.data.cleaning import CleanedData
