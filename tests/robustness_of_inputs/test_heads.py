@@ -64,6 +64,24 @@ def test_float16_embeddings_of_norm_1e_4_have_finite_gradients(name):
     assert _all_finite(*outputs)
 
 
+@pytest.mark.parametrize(
+    "factory",
+    [lambda: km.heads.AdaCos(1000), lambda: km.heads.NormFace(1000, scale=256.0),
+     lambda: km.heads.CosFace(1000, scale=64.0)],
+    ids=["adacos", "normface_s256", "cosface"],
+)
+def test_float16_gradient_stays_below_an_eighth_of_the_float16_range(factory):
+    # For float16 embeddings a cosine head divides by max(||x||, 16 s / 65504), so
+    # ||dL/dx|| <= s |p - y|_1 / floor <= 65504 / 8. AdaCos' dynamic training path
+    # cast the embeddings before the head saw their dtype: 63,680 for one sample.
+    keras.config.set_dtype_policy("mixed_float16")
+    head = factory()
+    x = keras.ops.cast(_directions(seed=8, batch=1, dim=16) * 1e-4, "float16")
+    labels = np.array([3], np.int32)
+    gradient = np.asarray(keras.ops.cast(_logits_and_gradients(head, x, labels)[3], "float32"))
+    assert np.abs(gradient).max() <= 65504 / 8
+
+
 @pytest.mark.parametrize("name", ["cosface", "arcface", "adaface", "curricularface", "ldam"])
 def test_cosine_heads_ignore_the_norm_of_huge_embeddings(name):
     # Cosines do not depend on ||x||; they used to become 0 once ||x||^2 overflowed.
