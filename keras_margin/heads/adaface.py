@@ -41,9 +41,9 @@ class AdaFace(CosineMarginHead):
     and standard deviation (Bessel-corrected, as `torch.std`; 0 for a batch of one) of
     the clipped norms, updated at each training call with labels before the margin is
     computed, as in the official code. Rows with a non-finite embedding are left out of
-    the statistics (a batch with no finite row leaves them unchanged). They are non-trainable variables (`batch_mean`,
-    `batch_std`, starting at 20 and 100): saved with the model and left untouched by
-    calls with `training=False` or without labels.
+    the statistics (a batch with no finite row leaves them unchanged). They are
+    non-trainable variables (`batch_mean`, `batch_std`, starting at 20 and 100): saved
+    with the model and left untouched by calls with `training=False` or without labels.
 
     Args:
         num_classes: number of classes, at least 2.

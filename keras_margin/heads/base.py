@@ -448,13 +448,15 @@ class MarginHead(keras.layers.Layer):
         target_cosines = ops.sum(labels * cosines, axis=-1, keepdims=True) / ops.maximum(
             label_mass, _EMBEDDING_NORM_EPSILON
         )
-        context = MarginContext(rows.embeddings, rows.norms, target_cosines, None, labels, self.num_classes)
-        self._run_hook(self.on_training_step, context=context)
-        margined = _saturate(
-            scale * self._scaled_margin(self._run_hook(self.target_cosine, cosines, context=context), cosines)
+        context = MarginContext(
+            rows.embeddings, rows.norms, target_cosines, None, labels, self.num_classes
         )
+        self._run_hook(self.on_training_step, context=context)
+        margined_cosines = self._run_hook(self.target_cosine, cosines, context=context)
+        margined = _saturate(scale * self._scaled_margin(margined_cosines, cosines))
         if self.adjusts_non_target_logits:
-            logits = _saturate(scale * self._scaled_margin(self.non_target_cosine(cosines, context), cosines))
+            non_target = self._scaled_margin(self.non_target_cosine(cosines, context), cosines)
+            logits = _saturate(scale * non_target)
         return self._finish(logits + labels * (margined - logits), rows)
 
     def _scaled_margin(self, margined, cosines):

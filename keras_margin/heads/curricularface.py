@@ -28,9 +28,8 @@ class CurricularFace(CosineMarginHead):
     `t` is an exponential moving average (rate 0.01) of the batch mean target cosine,
     without gradient, updated at each training call with labels before the logits are
     computed (starting at 0; rows with a non-finite embedding are left out). It is a
-    non-trainable variable, saved with the model and
-    left untouched by calls with `training=False` or without labels. Inference logits
-    are `s * cos(theta_j)`.
+    non-trainable variable, saved with the model and left untouched by calls with
+    `training=False` or without labels. Inference logits are `s * cos(theta_j)`.
 
     With a label matrix, the target cosine of a row is its label-mass-weighted mean
     cosine; it sets both the hard-negative threshold and the `t` update.

@@ -18,8 +18,8 @@ class MarginContext:
     Attributes:
         embeddings: the (batch, embedding_dim) embeddings, in the head's compute dtype.
         embedding_norms: (batch, 1) `||x_b||`, floored at 1e-12 and, for embeddings
-            too large for float32 norms, capped at the largest float32. It carries a gradient
-            (MagFace learns through it); a head whose paper detaches it applies
+            too large for float32 norms, capped at the largest float32. It carries a
+            gradient (MagFace learns through it); a head whose paper detaches it applies
             `ops.stop_gradient` itself (AdaFace).
         target_cosines: (batch, 1) `cos(theta_{b, y_b})`, with a gradient; for a label
             matrix the label-mass-weighted mean of the row's cosines.

@@ -113,12 +113,14 @@ def test_linear_heads_are_exact_below_the_logit_limit_and_clipped_beyond():
 
 
 def test_unit_rows_of_tiny_and_huge_rows():
-    rows = np.array([[3e38, 3e38, 0.0], [1e-40, 0.0, -1e-40], [0.0, 0.0, 0.0], [3.0, 4.0, 0.0]], np.float32)
-    unit = np.asarray(km.heads.base.unit_rows(tf.constant(rows)))
-    expected = np.array([[0.5**0.5, 0.5**0.5, 0.0], [0.5**0.5, 0.0, -(0.5**0.5)], [0, 0, 0], [0.6, 0.8, 0.0]])
-    # 1e-40 is below the 1e-12 floor: a zero embedding, mapped to zero
-    expected[1] = 0.0
-    np.testing.assert_allclose(unit, expected, rtol=1e-6)
+    half = 0.5**0.5
+    rows = np.array(
+        [[3e38, 3e38, 0.0], [1e-10, 0.0, -1e-10], [1e-40, 0.0, 0.0], [0.0, 0.0, 0.0], [3.0, 4.0, 0.0]],
+        np.float32,
+    )
+    expected = [[half, half, 0.0], [half, 0.0, -half], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.6, 0.8, 0.0]]
+    # (norms at most 1e-12 are zero embeddings: mapped to zero)
+    np.testing.assert_allclose(km.heads.base.unit_rows(tf.constant(rows)), expected, rtol=1e-6)
 
 
 # ------------------------------------------------------------------------ labels
@@ -198,7 +200,8 @@ def _state(head):
 
 @pytest.mark.parametrize("name", ["adaface", "curricularface", "subcenterarcface"])
 def test_a_nan_row_changes_no_running_state(name):
-    x = (_directions(seed=6, batch=5) * np.array([[3.0], [20.0], [7.0], [1.0], [40.0]])).astype(np.float32)
+    norms = np.array([[3.0], [20.0], [7.0], [1.0], [40.0]])
+    x = (_directions(seed=6, batch=5) * norms).astype(np.float32)
     labels = np.array([0, 1, 2, 3, 1], np.int32)
     poisoned = x.copy()
     poisoned[2] = np.nan
