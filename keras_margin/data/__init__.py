@@ -24,7 +24,6 @@ from keras_margin.data.cleaning import CleanedData
 from keras_margin.data.cleaning import clean_with_sub_centers
 from keras_margin.data.dataset_info import DatasetInfo
 from keras_margin.data.directory import from_directory
-from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.idx import read_idx
 from keras_margin.data.imbalance import balanced
 from keras_margin.data.imbalance import balanced_indices
@@ -44,6 +43,7 @@ from keras_margin.data.load_text import available_text_datasets
 from keras_margin.data.load_text import load_text
 from keras_margin.data.open_set import OpenSetData
 from keras_margin.data.open_set import OpenSetInfo
+from keras_margin.data.open_set import ValidationIdentities
 from keras_margin.data.open_set import assemble_open_set
 from keras_margin.data.open_set import available_open_sets
 from keras_margin.data.open_set import hold_out_classes
@@ -56,6 +56,7 @@ from keras_margin.data.stratified import stratified_split
 from keras_margin.data.text_pipeline import make_text_pipeline
 from keras_margin.data.text_source import TextSourceData
 from keras_margin.data.tfds_source import from_tfds
+from keras_margin.utils.errors import DatasetNotFoundError
 
 __all__ = [
     "AudioSourceData",
@@ -68,6 +69,7 @@ __all__ = [
     "DatasetNotFoundError",
     "OpenSetData",
     "OpenSetInfo",
+    "ValidationIdentities",
     "TrainingSplit",
     "assemble_open_set",
     "available_open_sets",

@@ -45,7 +45,7 @@ def upstream_gradients(args, upstream):
 def _in_xla_context():
     try:
         import tensorflow as tf
-        from tensorflow.python.ops import control_flow_util
+        from keras_margin.utils._compat import control_flow_util
     except ImportError:  # a TensorFlow without this module: take the portable path
         return True
     if tf.executing_eagerly():

@@ -27,12 +27,18 @@ def export_serving(model, filepath, input_signature=None, verbose=True):
         input_signature = tf.TensorSpec(input_signature.shape, input_signature.dtype, name="inputs")
 
     def serve(inputs):
+        # An empty batch runs as one row of zeros, cut away at the end: some layers
+        # fail on zero rows (Keras' MelSpectrogram pads with MirrorPad, which refuses
+        # a dimension of size 0).
+        rows = tf.shape(inputs)[0]
+        one_row = tf.zeros(tf.concat([[1], tf.shape(inputs)[1:]], 0), inputs.dtype)
+        inputs = tf.ensure_shape(tf.cond(rows > 0, lambda: inputs, lambda: one_row), inputs.shape)
         # training=False everywhere: Keras' own export leaves random preprocessing
         # layers in their default (training) state.
         embeddings = model.backbone(inputs, training=False)
         logits = model.head(embeddings, training=False)
-        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
-        embeddings = tf.cast(embeddings, tf.float32)
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)[:rows]
+        embeddings = tf.cast(embeddings, tf.float32)[:rows]
         return {
             "probabilities": probabilities,
             "class_id": tf.argmax(probabilities, axis=-1, output_type=tf.int32),
