@@ -15,9 +15,11 @@ from keras_margin.utils.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # first, on any Keras backend: this package is built on TensorFlow
 
+from keras_margin.robustness.attacks import fgsm  # noqa: E402
+from keras_margin.robustness.attacks import pgd  # noqa: E402
 from keras_margin.robustness.corruptions import CORRUPTIONS  # noqa: E402
 from keras_margin.robustness.corruptions import FAMILIES  # noqa: E402
 from keras_margin.robustness.corruptions import PARAMETERS  # noqa: E402
 from keras_margin.robustness.corruptions import corrupt  # noqa: E402
 
-__all__ = ["CORRUPTIONS", "FAMILIES", "PARAMETERS", "corrupt"]
+__all__ = ["CORRUPTIONS", "FAMILIES", "PARAMETERS", "corrupt", "fgsm", "pgd"]
