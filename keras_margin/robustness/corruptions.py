@@ -126,7 +126,7 @@ def _sub_seeds(seed, count):
 
 
 def _bilinear(unit, rows, cols, fill="constant"):
-    """Samples (N, H, W, C) images at float (N, H', W') row and column coordinates.
+    """Samples (N, H, W, C) images at float (N, ...) row and column coordinates.
 
     Bilinear, from the four neighbouring pixels; a neighbour outside the image reads
     0 with `fill="constant"` (scikit-image's `warp` default) or the nearest edge pixel
@@ -253,16 +253,17 @@ def motion_kernel(radius, sigma):
 def _motion_blur_at(unit, radius, sigma, angle):
     """Sum of the image shifted by round(i cos a), round(i sin a) (edge pixels outside).
 
-    `angle` (N,) in degrees. ImageMagick rounds each offset to whole pixels.
+    `angle` (N,) in degrees. ImageMagick rounds each offset to whole pixels. All
+    shifts are read by one gather: coordinates (N, 2 radius + 1, H, W).
     """
     rows, cols = _grid(unit)
-    theta = tf.cast(angle, tf.float32)[:, None, None] * (math.pi / 180.0)
-    out = 0.0
-    for i, weight in enumerate(motion_kernel(radius, sigma)):
-        d_col = tf.round(i * tf.cos(theta))
-        d_row = tf.round(i * tf.sin(theta))
-        out += weight * _bilinear(unit, rows + d_row, cols + d_col, fill="edge")
-    return out
+    theta = tf.cast(angle, tf.float32)[:, None] * (math.pi / 180.0)
+    steps = tf.range(2 * radius + 1, dtype=tf.float32)[None, :]
+    d_col = tf.round(steps * tf.cos(theta))[..., None, None]
+    d_row = tf.round(steps * tf.sin(theta))[..., None, None]
+    shifted = _bilinear(unit, rows + d_row, cols + d_col, fill="edge")  # (N, K, H, W, C)
+    weights = tf.constant(motion_kernel(radius, sigma))[None, :, None, None, None]
+    return tf.reduce_sum(weights * shifted, axis=1)
 
 
 def _motion_blur(unit, parameter, seed):
@@ -282,13 +283,11 @@ def _zoom_blur(unit, parameter, seed):
     rows, cols = _grid(unit)
     cy, cx = (height - 1) / 2.0, (width - 1) / 2.0
     factors = _zoom_factors(parameter)
-    total = unit
-    per_image = tf.zeros_like(unit[..., 0])
-    for z in factors:
-        total += _bilinear(
-            unit, (rows - cy) / z + cy + per_image, (cols - cx) / z + cx + per_image, fill="edge"
-        )
-    return total / (len(factors) + 1)
+    inverse = tf.constant([1.0 / z for z in factors])[:, None, None]  # (K, 1, 1)
+    per_image = tf.zeros_like(unit[..., 0])[:, None]  # (N, 1, H, W): one read of all zooms
+    zoomed = _bilinear(unit, (rows - cy) * inverse + cy + per_image,
+                       (cols - cx) * inverse + cx + per_image, fill="edge")
+    return (unit + tf.reduce_sum(zoomed, axis=1)) / (len(factors) + 1)
 
 
 # ---------------------------------------------------------------- digital
@@ -313,11 +312,29 @@ def _brightness(unit, shift, seed):
     return tf.image.hsv_to_rgb(tf.concat([hsv[..., :2], value], axis=-1))
 
 
+def box_weights(size, out_size):
+    """PIL's BOX reduction as an (out_size, size) matrix.
+
+    Output pixel i averages the input pixels whose centres x + 0.5 fall in
+    ((i + 0.5) s - s / 2, (i + 0.5) s + s / 2], s = size / out_size (PIL's
+    `precompute_coeffs` with the box filter): whole pixels, not fractional
+    overlaps, which is where it differs from `tf.image.resize(method="area")`.
+    """
+    scale = size / out_size
+    centres = (np.arange(out_size)[:, None] + 0.5) * scale
+    offsets = (np.arange(size)[None, :] + 0.5 - centres) / scale
+    weights = ((offsets > -0.5) & (offsets <= 0.5)).astype(np.float64)
+    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 def _pixelate(unit, factor, seed):
-    """PIL's BOX down to int(factor * size) (area averages), nearest back up."""
+    """PIL's BOX down to int(factor * size), nearest back up (imagecorruptions)."""
     del seed
     _, height, width, _ = unit.shape.as_list()
-    small = tf.image.resize(unit, [int(height * factor), int(width * factor)], method="area")
+    rows = tf.constant(box_weights(height, int(height * factor)))
+    cols = tf.constant(box_weights(width, int(width * factor)))
+    small = tf.einsum("ih,nhwc,jw->nijc", rows, unit, cols)
+    # Half-pixel centres: source floor((i + 0.5) * in / out), as PIL's NEAREST.
     return tf.image.resize(small, [height, width], method="nearest")
 
 
