@@ -101,6 +101,12 @@ def corrupt(images, name, severity, seed=0):
         raise ValueError(
             f"`images` must be (H, W, C) or (N, H, W, C); received shape {images.shape}."
         )
+    if None in images.shape.as_list()[-3:]:
+        # The kernels, zoom grids and resize targets are built from the image size.
+        raise ValueError(
+            "`images` must have a static height, width and channels (only the batch may "
+            f"be unknown); received shape {images.shape}. In tf.data, `ensure_shape` first."
+        )
     single = images.shape.rank == 3
     unit = tf.cast(images, tf.float32) / 255.0
     if single:

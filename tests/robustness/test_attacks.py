@@ -10,7 +10,9 @@ from keras_margin.robustness import fgsm, pgd
 
 
 def _linear(weights, bias):
-    model = keras.Sequential([keras.Input((weights.shape[0],)), keras.layers.Dense(weights.shape[1])])
+    model = keras.Sequential(
+        [keras.Input((weights.shape[0],)), keras.layers.Dense(weights.shape[1])]
+    )
     model.layers[-1].set_weights([weights.astype("float32"), bias.astype("float32")])
     return model
 

@@ -330,3 +330,18 @@ def test_invalid_arguments_raise(kwargs, argument):
 def test_images_of_wrong_rank_raise():
     with pytest.raises(ValueError, match="images"):
         corrupt(np.zeros((4, 4), "float32"), "contrast", 1)
+
+
+def test_images_of_unknown_size_raise_at_trace_time():
+    traced = tf.function(lambda x: corrupt(x, "rotate", 1),
+                         input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32)])
+    with pytest.raises(ValueError, match="static height"):
+        traced.get_concrete_function()
+
+
+def test_unknown_batch_size_is_fine():
+    traced = tf.function(lambda x: corrupt(x, "motion_blur", 1, seed=3),
+                         input_signature=[tf.TensorSpec([None, SIZE, SIZE, 1], tf.float32)])
+    images = _batch(1)
+    np.testing.assert_allclose(traced(images).numpy(),
+                               corrupt(images, "motion_blur", 1, seed=3).numpy(), atol=1e-3)
