@@ -236,18 +236,37 @@ def defocus_kernel(radius, alias_blur):
     return blurred.astype(np.float32)
 
 
+def border_indices(size, pad, mode):
+    """Source index of each position -pad .. size - 1 + pad under a reflecting border.
+
+    "reflect_101" mirrors about the edge pixel (d c b | a b c d | c b a: OpenCV's
+    default, SciPy's "mirror"), "symmetric" repeats it (b a | a b c d | d c: SciPy's
+    "reflect"). Reflections repeat, so `pad` may exceed the image: `tf.pad` refuses
+    that, and an 8x8 image under a 17x17 disk kernel needs it.
+    """
+    position = np.arange(-pad, size + pad)
+    if mode == "reflect_101":
+        period = max(2 * (size - 1), 1)
+        folded = np.mod(position, period)
+        return np.where(folded < size, folded, period - folded).astype(np.int32)
+    period = 2 * size
+    folded = np.mod(position, period)
+    return np.where(folded < size, folded, period - 1 - folded).astype(np.int32)
+
+
 def _depthwise(unit, kernel, mode):
-    channels = unit.shape[-1]
+    """Correlation of each channel with `kernel` (kh, kw), reflecting border `mode`."""
+    _, height, width, channels = unit.shape.as_list()
     kh, kw = kernel.shape
-    padded = tf.pad(unit, [[0, 0], [kh // 2, kh // 2], [kw // 2, kw // 2], [0, 0]], mode=mode)
+    padded = tf.gather(unit, border_indices(height, kh // 2, mode), axis=1)
+    padded = tf.gather(padded, border_indices(width, kw // 2, mode), axis=2)
     filters = tf.tile(tf.constant(kernel)[:, :, None, None], [1, 1, channels, 1])
     return tf.nn.depthwise_conv2d(padded, filters, [1, 1, 1, 1], "VALID")
 
 
 def _defocus_blur(unit, parameter, seed):
     del seed
-    # OpenCV's filter2D border is REFLECT_101, TensorFlow's "REFLECT".
-    return _depthwise(unit, defocus_kernel(*parameter), "REFLECT")
+    return _depthwise(unit, defocus_kernel(*parameter), "reflect_101")  # OpenCV's filter2D
 
 
 def motion_kernel(radius, sigma):
@@ -259,14 +278,15 @@ def motion_kernel(radius, sigma):
 def _motion_blur_at(unit, radius, sigma, angle):
     """Sum of the image shifted by round(i cos a), round(i sin a) (edge pixels outside).
 
-    `angle` (N,) in degrees. ImageMagick rounds each offset to whole pixels. All
+    `angle` (N,) in degrees. ImageMagick rounds each offset to whole pixels, halves
+    up (ceil(x - 0.5)). All
     shifts are read by one gather: coordinates (N, 2 radius + 1, H, W).
     """
     rows, cols = _grid(unit)
     theta = tf.cast(angle, tf.float32)[:, None] * (math.pi / 180.0)
     steps = tf.range(2 * radius + 1, dtype=tf.float32)[None, :]
-    d_col = tf.round(steps * tf.cos(theta))[..., None, None]
-    d_row = tf.round(steps * tf.sin(theta))[..., None, None]
+    d_col = tf.math.ceil(steps * tf.cos(theta) - 0.5)[..., None, None]
+    d_row = tf.math.ceil(steps * tf.sin(theta) - 0.5)[..., None, None]
     shifted = _bilinear(unit, rows + d_row, cols + d_col, fill="edge")  # (N, K, H, W, C)
     weights = tf.constant(motion_kernel(radius, sigma))[None, :, None, None, None]
     return tf.reduce_sum(weights * shifted, axis=1)
@@ -283,7 +303,7 @@ def _zoom_factors(parameter):
 
 
 def _zoom_blur(unit, parameter, seed):
-    """Mean of the image and its centre zooms (bilinear, as SciPy's `zoom` order=1)."""
+    """Mean of the image and its bilinear zooms about the centre (factors >= 1)."""
     del seed
     _, height, width, _ = unit.shape.as_list()
     rows, cols = _grid(unit)
@@ -365,7 +385,7 @@ def _gaussian_filter(field, sigmas):
     for axis, sigma in enumerate(sigmas):
         taps = _gaussian_taps(sigma, int(3.0 * sigma + 0.5))
         kernel = taps[:, None] if axis == 0 else taps[None, :]
-        out = _depthwise(out, kernel.astype(np.float32), "SYMMETRIC")
+        out = _depthwise(out, kernel.astype(np.float32), "symmetric")
     return out[..., 0]
 
 

@@ -173,11 +173,14 @@ def test_motion_blur_matches_imagemagick_formula():
         weights = np.exp(-np.arange(2 * radius + 1) ** 2 / (2 * sigma**2))
         weights /= weights.sum()
         rows, cols = np.mgrid[0:SIZE, 0:SIZE]
+
+        def shift(values, offset):  # ImageMagick rounds halves up; edge pixels outside
+            return np.clip(values + int(np.ceil(offset - 0.5)), 0, SIZE - 1)
+
         for image, angle, result in zip(images, angles, out):
             theta = np.deg2rad(angle)
             expected = sum(
-                w * image[np.clip(rows + round(i * np.sin(theta)), 0, SIZE - 1),
-                          np.clip(cols + round(i * np.cos(theta)), 0, SIZE - 1)]
+                w * image[shift(rows, i * np.sin(theta)), shift(cols, i * np.cos(theta))]
                 for i, w in enumerate(weights)
             )
             np.testing.assert_allclose(result, expected, atol=0.02)
@@ -345,3 +348,14 @@ def test_unknown_batch_size_is_fine():
     images = _batch(1)
     np.testing.assert_allclose(traced(images).numpy(),
                                corrupt(images, "motion_blur", 1, seed=3).numpy(), atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ("defocus_blur", "elastic_transform", "motion_blur"))
+def test_images_smaller_than_the_kernel(name):
+    # 8x8 `digits`: the severity-5 disk kernel is 21x21, its border reflects repeatedly.
+    images = _batch(1)[:, :8, :8]
+    out = corrupt(images, name, 5, seed=0).numpy()
+    assert out.shape == images.shape and np.all(np.isfinite(out))
+    if name == "defocus_blur":
+        expected = _reference(name, images[0].astype(float) / 255, 5)
+        np.testing.assert_allclose(out[0], expected, atol=0.02)
