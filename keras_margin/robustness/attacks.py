@@ -131,7 +131,13 @@ def pgd(model, images, labels, epsilon, steps=10, step_size=None, norm="linf",
     seed = validation.integer_at_least(seed, 0, "seed")
 
     images = tf.cast(tf.convert_to_tensor(images), tf.float32)
-    labels = tf.reshape(tf.cast(tf.convert_to_tensor(labels), tf.int32), [-1])
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank != 1 or labels.shape[0] != images.shape[0]:
+        raise ValueError(
+            "`labels` must be class ids of shape (N,), one per image; received shape "
+            f"{labels.shape} for images of shape {images.shape}."
+        )
+    labels = tf.cast(labels, tf.int32)
     attack = _compiled_attack(model, norm, loss, random_start)
     return attack(images, labels, tf.constant(epsilon), tf.constant(step_size),
                   tf.constant(steps), tf.constant([seed, 0], tf.int64),

@@ -169,3 +169,11 @@ def test_invalid_arguments_raise(binary, kwargs, argument):
     arguments = {"epsilon": 1.0, **kwargs}
     with pytest.raises(ValueError, match=argument):
         pgd(model, images, labels, **arguments)
+
+
+def test_one_hot_or_mismatched_labels_raise(binary):
+    model, _, images, labels = binary
+    with pytest.raises(ValueError, match="labels"):
+        pgd(model, images, np.eye(2)[labels], 1.0)
+    with pytest.raises(ValueError, match="labels"):
+        fgsm(model, images, labels[:3], 1.0)
