@@ -153,10 +153,10 @@ def _loss(logits, labels, loss):
     return tf.reduce_max(others, axis=-1) - true
 
 
-def _per_example(values, reduce, like):
-    """`reduce` over all but the batch axis, shaped to broadcast against `like`."""
-    axes = list(range(1, like.shape.rank))
-    return reduce(values, axis=axes, keepdims=True)
+def _l2_norm(values):
+    """Per-example L2 norm over all but the batch axis, shaped to broadcast on `values`."""
+    axes = list(range(1, values.shape.rank))
+    return tf.sqrt(tf.reduce_sum(tf.square(values), axis=axes, keepdims=True))
 
 
 def _project(adversarial, images, epsilon, norm, low, high):
@@ -164,8 +164,7 @@ def _project(adversarial, images, epsilon, norm, low, high):
     if norm == "linf":
         delta = tf.clip_by_value(delta, -epsilon, epsilon)
     else:
-        length = tf.sqrt(_per_example(tf.square(delta), tf.reduce_sum, delta))
-        delta = delta * tf.minimum(1.0, epsilon / tf.maximum(length, 1e-12))
+        delta = delta * tf.minimum(1.0, epsilon / tf.maximum(_l2_norm(delta), 1e-12))
     # Clipping towards the valid range only shortens delta: images are in range.
     return tf.clip_by_value(images + delta, low, high)
 
@@ -176,9 +175,7 @@ def _random_start(images, epsilon, norm, seed):
         return images + tf.random.stateless_uniform(shape, seed, -epsilon, epsilon)
     direction_seed, radius_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     direction = tf.random.stateless_normal(shape, direction_seed)
-    direction /= tf.maximum(
-        tf.sqrt(_per_example(tf.square(direction), tf.reduce_sum, direction)), 1e-12
-    )
+    direction /= tf.maximum(_l2_norm(direction), 1e-12)
     # Uniform in the ball: radius epsilon * U^(1/d).
     dimension = tf.cast(tf.reduce_prod(shape[1:]), tf.float32)
     radius_shape = tf.concat([shape[:1], tf.ones_like(shape[1:])], 0)
@@ -186,23 +183,29 @@ def _random_start(images, epsilon, norm, seed):
     return images + direction * radius
 
 
-# One compiled attack per model and static configuration; a model's attacks are
-# dropped with it.
+# One compiled attack per model and static configuration, dropped with the model: the
+# attacks reach their model through a weak reference, else the cache's values would
+# keep its keys alive.
 _ATTACKS = weakref.WeakKeyDictionary()
 
 
 def _compiled_attack(model, norm, loss, random_start):
     try:
         per_model = _ATTACKS.setdefault(model, {})
+        model_ref = weakref.ref(model)
     except TypeError:  # not weakly referenceable: compile for this call only
         per_model = {}
+
+        def model_ref():
+            return model
+
     key = (norm, loss, bool(random_start))
     if key not in per_model:
-        per_model[key] = _build_attack(model, norm, loss, bool(random_start))
+        per_model[key] = _build_attack(model_ref, norm, loss, bool(random_start))
     return per_model[key]
 
 
-def _build_attack(model, norm, loss, random_start):
+def _build_attack(model_ref, norm, loss, random_start):
     @tf.function(reduce_retracing=True)
     def attack(images, labels, epsilon, step_size, steps, seed, low, high):
         adversarial = images
@@ -214,14 +217,13 @@ def _build_attack(model, norm, loss, random_start):
         def step(i, adversarial):
             with tf.GradientTape() as tape:
                 tape.watch(adversarial)
-                logits = tf.cast(model(adversarial, training=False), tf.float32)
+                logits = tf.cast(model_ref()(adversarial, training=False), tf.float32)
                 objective = tf.reduce_sum(_loss(logits, labels, loss))
             gradient = tape.gradient(objective, adversarial)
             if norm == "linf":
                 update = tf.sign(gradient)
             else:
-                length = tf.sqrt(_per_example(tf.square(gradient), tf.reduce_sum, gradient))
-                update = gradient / tf.maximum(length, 1e-12)
+                update = gradient / tf.maximum(_l2_norm(gradient), 1e-12)
             moved = adversarial + step_size * update
             return i + 1, _project(moved, images, epsilon, norm, low, high)
 

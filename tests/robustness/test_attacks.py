@@ -177,3 +177,15 @@ def test_one_hot_or_mismatched_labels_raise(binary):
         pgd(model, images, np.eye(2)[labels], 1.0)
     with pytest.raises(ValueError, match="labels"):
         fgsm(model, images, labels[:3], 1.0)
+
+
+def test_the_compiled_attack_does_not_keep_its_model_alive():
+    import gc
+    import weakref
+
+    model = _linear(np.eye(4, 3), np.zeros(3))
+    pgd(model, np.full((2, 4), 9.0, "float32"), np.array([0, 1]), 1.0, steps=1)
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None
