@@ -8,9 +8,14 @@ import argparse
 import sys
 
 from keras_margin.cli import compare
+from keras_margin.cli import embed
+from keras_margin.cli import enroll
 from keras_margin.cli import evaluate
 from keras_margin.cli import predict
+from keras_margin.cli import search
+from keras_margin.cli import serve
 from keras_margin.cli import train
+from keras_margin.cli import verify
 
 
 class UsageError(Exception):
@@ -34,6 +39,11 @@ def build_parser():
         (compare, "train a grid of heads x augmentation x sizes x seeds and write a comparison report"),
         (evaluate, "measure an exported SavedModel on a dataset's test split"),
         (predict, "classify image files with an exported SavedModel (JSON lines)"),
+        (embed, "embed image files with an exported SavedModel (.npz)"),
+        (enroll, "enroll a folder of identities into a gallery (FAISS)"),
+        (search, "search a gallery for the identities nearest image files (JSON lines)"),
+        (verify, "decide whether two image files show the same identity"),
+        (serve, "serve the model over TensorFlow Serving's REST API, with gallery search"),
     )
     for module, help_text in commands_and_help:
         command = commands.add_parser(

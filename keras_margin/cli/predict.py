@@ -41,11 +41,19 @@ def _read_image(path, input_shape):
 
     if not os.path.isfile(path):
         raise ValueError(f"no such image file: {path}")
+    return decode_image(tf.io.read_file(path).numpy(), input_shape, what=path)
+
+
+def decode_image(contents, input_shape, what="the image"):
+    """Decodes encoded PNG/JPEG/GIF/BMP bytes to float32 pixels 0..255 of `input_shape`,
+    converting the channels and resizing (antialiased) to the model's input."""
+    import tensorflow as tf
+
     height, width, channels = input_shape
     try:
-        image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
-    except tf.errors.InvalidArgumentError:
-        raise ValueError(f"{path} is not a PNG, JPEG, GIF or BMP image") from None
+        image = tf.io.decode_image(contents, expand_animations=False)
+    except (tf.errors.InvalidArgumentError, ValueError):
+        raise ValueError(f"{what} is not a PNG, JPEG, GIF or BMP image") from None
     if image.shape[-1] == 4:
         image = image[..., :3]
     if channels == 1 and image.shape[-1] == 3:

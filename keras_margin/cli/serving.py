@@ -26,7 +26,7 @@ class ServingModel:
         self.thresholds = _stored_thresholds(signatures)
         if "serving_default" not in signatures:
             raise ValueError(f"{path!r} has no serving_default signature")
-        self._serve = signatures["serving_default"]
+        self._serve = self.signature = signatures["serving_default"]
         spec = next(iter(self._serve.structured_input_signature[1].values()))
         self.input_name = next(iter(self._serve.structured_input_signature[1]))
         self.input_shape = tuple(spec.shape[1:])
