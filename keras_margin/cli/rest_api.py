@@ -21,6 +21,7 @@ server keeps serving. Concurrent requests share model calls through `MicroBatche
 
 import base64
 import binascii
+import contextlib
 import json
 import math
 import os
@@ -55,7 +56,14 @@ def create_app(model, gallery=None, model_name=None, max_batch_size=64, max_dela
     version = os.path.basename(model.path) if os.path.basename(model.path).isdigit() else "1"
     batcher = MicroBatcher(lambda inputs: model(inputs, batch_size=len(inputs)), max_batch_size,
                            max_delay_ms)
-    app = FastAPI(title=f"keras-margin: {name}", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        batcher.close()
+
+    app = FastAPI(title=f"keras-margin: {name}", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.state.batcher = batcher
 
     @app.exception_handler(RequestError)
@@ -94,10 +102,6 @@ def create_app(model, gallery=None, model_name=None, max_batch_size=64, max_dela
         outputs = await batcher(parsed.inputs)
         return await run_in_threadpool(_answer, verb, parsed, outputs, model, gallery)
 
-    @app.on_event("shutdown")
-    async def _shutdown():
-        batcher.close()
-
     return app
 
 
@@ -111,9 +115,11 @@ def default_model_name(path):
 
 def metadata(model, name, version):
     """The `serving_default` signature in TF Serving's metadata JSON."""
+    from tensorflow.core.framework import types_pb2
+
     def tensor(spec, tensor_name):
         dims = [{"size": str(-1 if size is None else size), "name": ""} for size in spec.shape]
-        return {"dtype": "DT_" + spec.dtype.name.upper(), "tensor_shape": {"dim": dims, "unknown_rank": False},
+        return {"dtype": types_pb2.DataType.Name(spec.dtype.as_datatype_enum), "tensor_shape": {"dim": dims, "unknown_rank": False},
                 "name": tensor_name}
 
     inputs = model.signature.structured_input_signature[1]
