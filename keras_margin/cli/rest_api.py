@@ -100,7 +100,7 @@ def create_app(model, gallery=None, model_name=None, max_batch_size=64, max_dela
         body = await _read_body(request, max_body_bytes)
         parsed = await run_in_threadpool(_parse, body, verb, model, gallery)
         outputs = await batcher(parsed.inputs)
-        return await run_in_threadpool(_answer, verb, parsed, outputs, model, gallery)
+        return await run_in_threadpool(_answer, verb, parsed, outputs, gallery)
 
     return app
 
@@ -250,7 +250,8 @@ def _matches(shape, expected):
 
 
 def _shape(shape):
-    return "(" + ", ".join("?" if size is None else str(size) for size in shape) + ")"
+    sizes = ["?" if size is None else str(size) for size in shape]
+    return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
 
 
 def _verify_inputs(values, columnar, model, gallery):
@@ -282,7 +283,7 @@ def _verify_inputs(values, columnar, model, gallery):
                        "{\"image\": IMG, \"label\": L} (a claimed identity in the gallery)")
 
 
-def _answer(verb, parsed, outputs, model, gallery):
+def _answer(verb, parsed, outputs, gallery):
     options = parsed.options
     if verb == "predict":
         if parsed.columnar:

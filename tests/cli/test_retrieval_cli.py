@@ -114,3 +114,13 @@ def test_a_gallery_of_another_embedding_size_is_refused(setup, tmp_path, capsys)
     other.save(tmp_path / "small")
     assert main(["search", str(root / "faces"), str(tmp_path / "small"), queries[0]]) == 2
     assert "embeddings of size 3, the model makes 8" in capsys.readouterr().err
+
+
+def test_a_model_without_stored_thresholds_needs_threshold():
+    from types import SimpleNamespace
+
+    from keras_margin.cli import _embedding
+    from keras_margin.cli.main import UsageError
+
+    with pytest.raises(UsageError, match="stores no verification thresholds"):
+        _embedding.stored_threshold(SimpleNamespace(thresholds={}, path="m"), 1e-3, UsageError)
