@@ -198,7 +198,17 @@ class MarginModel(keras.Model):
                 beside a `verify(inputs_a, inputs_b)` endpoint that decides with them.
             version: write to `filepath/version/`, TensorFlow Serving's layout, with
                 `filepath` the model base path (`BASE/NAME`).
+
+        Raises:
+            NotImplementedError: on a Keras backend other than TensorFlow.
         """
+        if keras.backend.backend() != "tensorflow":
+            raise NotImplementedError(
+                "`MarginModel.export` writes a TensorFlow SavedModel and needs the TensorFlow "
+                f"backend; Keras runs on {keras.backend.backend()!r} here. Save the weights "
+                "(`model.save_weights`), then load them and export in a process started "
+                "with KERAS_BACKEND=tensorflow."
+            )
         from keras_margin.models import export as export_lib
 
         if format != "tf_saved_model":
