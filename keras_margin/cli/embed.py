@@ -2,8 +2,6 @@
 (n, dim) float32 L2-normalised rows and `files`, in the order given.
 """
 
-import os
-
 
 def add_arguments(parser):
     parser.add_argument("model_dir", metavar="MODEL", help="SavedModel folder (or `train` output folder)")
@@ -19,12 +17,10 @@ def run(args, usage_error):
     embeddings = _embedding.embed_files(model, args.files, usage_error)
     import numpy as np
 
+    from keras_margin.utils.atomic_write import write_atomically
+
     output = args.output if args.output.endswith(".npz") else args.output + ".npz"
-    folder = os.path.dirname(os.path.abspath(output))
-    os.makedirs(folder, exist_ok=True)
-    # Through a temporary file: a killed run never leaves a truncated archive.
-    temporary = f"{output}.tmp-{os.getpid()}.npz"
-    np.savez(temporary, embeddings=embeddings, files=np.asarray(args.files))
-    os.replace(temporary, output)
+    # A killed run never leaves a truncated archive.
+    write_atomically(output, lambda file: np.savez(file, embeddings=embeddings, files=np.asarray(args.files)))
     print(f"wrote {len(embeddings)} embeddings of size {embeddings.shape[1]} to {output}")
     return 0

@@ -15,6 +15,8 @@ import re
 import shutil
 import tempfile
 
+from keras_margin.utils.atomic_write import write_atomically
+
 POINTER = "CURRENT"
 _LOCK = ".lock"
 _INCOMPLETE_PREFIX = ".incomplete-"
@@ -44,12 +46,7 @@ def save(directory, write_files):
         except BaseException:
             shutil.rmtree(incomplete, ignore_errors=True)
             raise
-        pointer = os.path.join(directory, POINTER + ".tmp")
-        with open(pointer, "w") as handle:
-            handle.write(name + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer, os.path.join(directory, POINTER))
+        write_atomically(os.path.join(directory, POINTER), name + "\n")
         _fsync_folder(directory)
         for number in sorted(_snapshot_numbers(directory))[:-_KEPT_SNAPSHOTS]:
             shutil.rmtree(os.path.join(directory, f"snapshot-{number:06d}"), ignore_errors=True)
@@ -74,7 +71,7 @@ def _check_is_snapshot_folder(directory):
         return
     foreign = [name for name in os.listdir(directory)
                if not (_SNAPSHOT.match(name) or name.startswith(_INCOMPLETE_PREFIX)
-                       or name in (POINTER, POINTER + ".tmp", _LOCK))]
+                       or name.startswith(f".{POINTER}.tmp-") or name in (POINTER, _LOCK))]
     if foreign:
         raise ValueError(f"{directory!r} holds other files ({', '.join(sorted(foreign)[:3])}); "
                          "save a gallery to an empty or gallery folder")
