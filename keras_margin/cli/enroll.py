@@ -1,7 +1,7 @@
 """Enroll images of known identities into a gallery folder (created, or appended to).
 `--data folder:PATH` holds one sub-folder per identity; the sub-folder's name is the
 label, the image's path the item id. Saves atomically: a killed run leaves the previous
-gallery.
+gallery, and two enrolments into one gallery at once both land (a file lock).
 """
 
 
@@ -24,16 +24,26 @@ def run(args, usage_error):
     model = _embedding.load_model(args.model_dir, usage_error)
     dim = _embedding.embedding_dim(model)
     exists = os.path.isfile(os.path.join(args.gallery_dir, "CURRENT"))
-    gallery = (_embedding.load_gallery(args.gallery_dir, usage_error, dim) if exists
-               else Gallery(dim, index=args.index))
-    if exists and gallery.labels.dtype.kind != "U" and len(gallery):
-        raise usage_error(f"{args.gallery_dir} holds integer labels; folder names cannot be added to it")
+    if exists:  # checked before the images are embedded
+        _check_can_append(_embedding.load_gallery(args.gallery_dir, usage_error, dim), args, usage_error)
     embeddings = _embedding.embed_files(model, paths, usage_error, description="enrolling")
     try:
-        gallery.enroll(embeddings, labels, ids=paths)
-        gallery.save(args.gallery_dir)
+        # Load, append and save under the folder's lock: a second `enroll` into the same
+        # gallery waits, then appends to what this one saved.
+        with Gallery.lock(args.gallery_dir):
+            exists = os.path.isfile(os.path.join(args.gallery_dir, "CURRENT"))
+            gallery = (_embedding.load_gallery(args.gallery_dir, usage_error, dim) if exists
+                       else Gallery(dim, index=args.index))
+            _check_can_append(gallery, args, usage_error)
+            gallery.enroll(embeddings, labels, ids=paths)
+            gallery.save(args.gallery_dir)
     except ValueError as error:
         raise usage_error(" ".join(str(error).split())) from None
     print(f"enrolled {len(paths)} images of {len(set(labels))} identities; {args.gallery_dir} now "
           f"holds {len(gallery)} images of {len(gallery.identities)} identities")
     return 0
+
+
+def _check_can_append(gallery, args, usage_error):
+    if len(gallery) and gallery.labels.dtype.kind != "U":
+        raise usage_error(f"{args.gallery_dir} holds integer labels; folder names cannot be added to it")

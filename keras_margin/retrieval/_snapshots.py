@@ -5,7 +5,7 @@ snapshots. Each save writes a new snapshot into a temporary folder beside them (
 file system), fsyncs every file and the folder, renames it to `snapshot-NNNNNN`, and only
 then replaces the one-line `CURRENT` file with `os.replace`. A process killed at any
 moment therefore leaves `CURRENT` naming a complete snapshot: the new one or the old
-one. Saves hold a file lock, so two processes saving to one folder take turns; the
+one. Saves hold a file lock (`lock`), so two processes saving to one folder take turns; the
 previous snapshot is kept so that a reader who read `CURRENT` just before a save can
 still open what it named.
 """
@@ -24,14 +24,22 @@ _SNAPSHOT = re.compile(r"^snapshot-(\d{6,})$")
 _KEPT_SNAPSHOTS = 2
 
 
-def save(directory, write_files):
-    """Calls `write_files(folder)` on a fresh folder and publishes it atomically."""
+def lock(directory):
+    """The folder's file lock: held by every save, and by callers that load, change and
+    save a gallery so that two processes appending to it do not lose either's items.
+    Re-entrant within a thread (one lock object per folder in a process)."""
     from filelock import FileLock
 
     directory = os.path.abspath(os.fspath(directory))
     _check_is_snapshot_folder(directory)
     os.makedirs(directory, exist_ok=True)
-    with FileLock(os.path.join(directory, _LOCK)):
+    return FileLock(os.path.join(directory, _LOCK), is_singleton=True)
+
+
+def save(directory, write_files):
+    """Calls `write_files(folder)` on a fresh folder and publishes it atomically."""
+    directory = os.path.abspath(os.fspath(directory))
+    with lock(directory):
         _remove_incomplete(directory)
         incomplete = tempfile.mkdtemp(prefix=_INCOMPLETE_PREFIX, dir=directory)
         try:

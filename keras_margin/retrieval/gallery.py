@@ -187,6 +187,17 @@ class Gallery:
         """Writes the gallery to `directory` atomically (see the class docstring)."""
         _snapshots.save(directory, self._write)
 
+    @staticmethod
+    def lock(directory):
+        """A file lock on the gallery folder, for load-change-save by several processes:
+
+        >>> with Gallery.lock(folder):  # doctest: +SKIP
+        ...     gallery = Gallery.load(folder)
+        ...     gallery.enroll(embeddings, labels)
+        ...     gallery.save(folder)
+        """
+        return _snapshots.lock(directory)
+
     @classmethod
     def load(cls, directory):
         """The gallery last saved to `directory`."""

@@ -203,3 +203,25 @@ def test_invalid_enrolments_and_queries():
 def test_snapshot_pointer_names_only_complete_snapshots(tmp_path):
     _snapshots.save(tmp_path / "s", lambda folder: open(os.path.join(folder, "x"), "w").close())
     assert os.path.isfile(os.path.join(_snapshots.current(tmp_path / "s"), "x"))
+
+
+def test_appends_under_the_lock_from_two_threads_keep_both(tmp_path):
+    import threading
+
+    folder = tmp_path / "g"
+    start = Gallery(2)
+    start.enroll([[1.0, 0.0]], ["first"])
+    start.save(folder)
+
+    def append(label):
+        with Gallery.lock(folder):
+            gallery = Gallery.load(folder)
+            gallery.enroll([[0.0, 1.0]], [label])
+            gallery.save(folder)
+
+    threads = [threading.Thread(target=append, args=(f"t{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(Gallery.load(folder).labels.tolist()) == ["first", "t0", "t1", "t2", "t3"]
