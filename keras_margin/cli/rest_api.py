@@ -171,6 +171,8 @@ def _parse(body, verb, model, gallery):
         request = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RequestError(f"malformed JSON: {error}") from None
+    except RecursionError:
+        raise RequestError("malformed JSON: nested too deeply") from None
     if not isinstance(request, dict):
         raise RequestError("the request must be a JSON object with 'instances' or 'inputs'")
     signature = request.get("signature_name", "serving_default")

@@ -123,6 +123,7 @@ GOOD = {"instances": [np.zeros((8, 8, 1)).tolist()]}
     ("predict", b"{not json", "malformed JSON"),
     ("predict", b"\xff\xfe", "malformed JSON"),
     ("predict", b"[1, 2]", "JSON object"),
+    ("predict", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ("predict", b"{}", "exactly one of"),
     ("predict", {"instances": [], "inputs": []}, "exactly one of"),
     ("predict", {"instances": []}, "non-empty list"),
