@@ -22,7 +22,7 @@ from keras_margin.utils.quiet import import_keras_quietly
 _keras = import_keras_quietly()
 
 from keras_margin import (  # noqa: E402
-    callbacks, distribution, heads, losses, metrics, models, optimizers,
+    callbacks, distribution, heads, losses, metrics, models, optimizers, retrieval,
 )
 from keras_margin.models.margin_model import MarginModel  # noqa: E402
 
@@ -39,4 +39,4 @@ else:
     )
 
 __all__ = ["MarginModel", "augment", "callbacks", "data", "distribution", "heads", "losses", "metrics",
-           "models", "optimizers", "robustness", "__version__"]
+           "models", "optimizers", "retrieval", "robustness", "__version__"]

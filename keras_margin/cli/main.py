@@ -10,10 +10,15 @@ import argparse
 import sys
 
 from keras_margin.cli import compare
+from keras_margin.cli import embed
+from keras_margin.cli import enroll
 from keras_margin.cli import evaluate
 from keras_margin.cli import predict
+from keras_margin.cli import search
+from keras_margin.cli import serve
 from keras_margin.cli import train
 from keras_margin.cli import tune
+from keras_margin.cli import verify
 from keras_margin.cli.errors import UsageError
 
 
@@ -36,6 +41,11 @@ def build_parser():
                "(Optuna, same budget per head, resumable)"),
         (evaluate, "measure an exported SavedModel on a dataset's test split"),
         (predict, "classify image files with an exported SavedModel (JSON lines)"),
+        (embed, "embed image files with an exported SavedModel (.npz)"),
+        (enroll, "enroll a folder of identities into a gallery (FAISS)"),
+        (search, "search a gallery for the identities nearest image files (JSON lines)"),
+        (verify, "decide whether two image files show the same identity"),
+        (serve, "serve the model over TensorFlow Serving's REST API, with gallery search"),
     )
     for module, help_text in commands_and_help:
         command = commands.add_parser(

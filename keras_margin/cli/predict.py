@@ -37,11 +37,22 @@ def run(args, usage_error):
 
 def _read_image(path, input_shape):
     """Decodes `path` to float32 pixels 0..255 of `input_shape` (height, width, channels)."""
-    import tensorflow as tf
-
     from keras_margin.data.image_file import read_image
 
-    height, width, channels = input_shape
-    image = read_image(path, channels)
+    return _to_model_input(read_image(path, input_shape[-1]), input_shape)
+
+
+def decode_image(contents, input_shape, what="the image"):
+    """Decodes encoded PNG/JPEG/GIF/BMP bytes to float32 pixels 0..255 of `input_shape`,
+    converting the channels and resizing (antialiased) to the model's input."""
+    from keras_margin.data import image_file
+
+    return _to_model_input(image_file.decode_image(contents, input_shape[-1], what=what), input_shape)
+
+
+def _to_model_input(image, input_shape):
+    import tensorflow as tf
+
+    height, width, _ = input_shape
     image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
     return tf.clip_by_value(image, 0.0, 255.0).numpy()

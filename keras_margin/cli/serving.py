@@ -17,14 +17,16 @@ class ServingModel:
         tf = import_tensorflow_quietly()
         if os.path.isdir(os.path.join(path, "saved_model")):
             path = os.path.join(path, "saved_model")
+        path = _latest_version(path)
         if not os.path.isfile(os.path.join(path, "saved_model.pb")):
             raise ValueError(f"{path!r} is not a SavedModel folder (no saved_model.pb); pass the folder "
                              "written by `keras-margin train` or `MarginModel.export`")
         self.path = path
         signatures = tf.saved_model.load(path).signatures
+        self.thresholds = _stored_thresholds(signatures)
         if "serving_default" not in signatures:
             raise ValueError(f"{path!r} has no serving_default signature")
-        self._serve = signatures["serving_default"]
+        self._serve = self.signature = signatures["serving_default"]
         spec = next(iter(self._serve.structured_input_signature[1].values()))
         self.input_name = next(iter(self._serve.structured_input_signature[1]))
         self.input_shape = tuple(spec.shape[1:])
@@ -40,3 +42,24 @@ class ServingModel:
             for name, value in self._serve(**{self.input_name: batch}).items():
                 outputs.setdefault(name, []).append(value.numpy())
         return {name: np.concatenate(values) for name, values in outputs.items()}
+
+
+def _latest_version(path):
+    """The highest numbered SavedModel under `path` (TensorFlow Serving's model base
+    path, `export(..., version=N)`), or `path` itself."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")) or not os.path.isdir(path):
+        return path
+    versions = [int(name) for name in os.listdir(path)
+                if name.isdigit() and os.path.isfile(os.path.join(path, name, "saved_model.pb"))]
+    return os.path.join(path, str(max(versions))) if versions else path
+
+
+def _stored_thresholds(signatures):
+    """`{far_key: threshold}` from the `thresholds` endpoint of `export(thresholds=...)`."""
+    if "thresholds" not in signatures:
+        return {}
+    from keras_margin.metrics.report import far_key
+
+    stored = signatures["thresholds"]()
+    return {far_key(far): float(threshold)
+            for far, threshold in zip(stored["far"].numpy(), stored["threshold"].numpy())}

@@ -1,4 +1,5 @@
-"""`read_image`: one image file decoded to a given number of channels, or one clear error."""
+"""`read_image` / `decode_image`: one image file (or its bytes) decoded to a given number
+of channels, or one clear error."""
 
 import os
 import re
@@ -38,12 +39,17 @@ def read_image(path, channels):
     >>> read_image(path, channels=3).shape
     TensorShape([4, 5, 3])
     """
-    if channels not in (1, 3):
-        raise ValueError(f"`channels` must be 1 or 3; received {channels!r}.")
     if not os.path.isfile(path):
         raise ValueError(f"{path}: not an image file (missing, or a folder).")
     with open(path, "rb") as stream:
-        contents = stream.read()
+        return decode_image(stream.read(), channels, what=path)
+
+
+def decode_image(contents, channels, what="the image"):
+    """`read_image` for the encoded bytes of an image (an upload, say); `what` names it in
+    the error."""
+    if channels not in (1, 3):
+        raise ValueError(f"`channels` must be 1 or 3; received {channels!r}.")
     rgb_only = contents.startswith((b"GIF8", b"BM"))
     try:
         with native_logs_held():
@@ -53,7 +59,7 @@ def read_image(path, channels):
     except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
         message = _OP_DECORATION.sub("", error.message).strip()
         raise ValueError(
-            f"{path}: not a readable PNG, JPEG, GIF or BMP image ({message})."
+            f"{what}: not a readable PNG, JPEG, GIF or BMP image ({message})."
         ) from None
     if channels == 1 and rgb_only:
         image = tf.image.rgb_to_grayscale(image)

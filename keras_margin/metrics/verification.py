@@ -228,3 +228,38 @@ def _far_targets(far_targets):
     if not np.all(np.isfinite(targets)) or np.any(targets <= 0.0) or np.any(targets > 1.0):
         raise ValueError(f"`far_targets` must lie in (0, 1]; received {far_targets!r}.")
     return targets
+
+
+def threshold_at_far(scores, is_same, far_targets=DEFAULT_FAR_TARGETS):
+    """The lowest threshold whose false acceptance rate does not exceed each target.
+
+    Only the impostor scores decide it. With n impostor scores and a target t, at most
+    a = floor(t * n) of them may be accepted: the threshold is the smallest float64
+    above the (a + 1)-th highest impostor score, so exactly the impostors scoring
+    strictly above that one are accepted (a tie straddling the cut is rejected as a
+    whole). `tar_at_far` at t is the TAR this threshold gives on the same pairs. When
+    t * n >= n everything may be accepted and the threshold is the lowest impostor
+    score.
+
+    Args:
+        scores: (num_pairs,) similarity scores.
+        is_same: (num_pairs,) bool, True for genuine pairs; both kinds must occur.
+        far_targets: FAR values in (0, 1], a sequence or a single number.
+
+    Returns:
+        A float64 array with one threshold per target.
+
+    Raises:
+        ValueError: for a target below 1 / n, which n impostor scores cannot resolve.
+    """
+    scores, is_same = _checks.scores_and_is_same(scores, is_same)
+    targets = _far_targets(far_targets)
+    impostors = np.sort(scores[~is_same])[::-1]
+    allowed = np.floor(targets * impostors.size + _COUNT_SLACK).astype(np.int64)
+    if np.any(allowed < 1):
+        raise ValueError(
+            f"{impostors.size} impostor pairs cannot resolve FAR {targets[allowed < 1].min():g} "
+            f"(the smallest non-zero FAR is 1/{impostors.size}); calibrate on more impostor pairs."
+        )
+    cut = impostors[np.minimum(allowed, impostors.size - 1)]
+    return np.where(allowed >= impostors.size, impostors[-1], np.nextafter(cut, np.inf))

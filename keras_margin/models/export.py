@@ -16,11 +16,17 @@ def serving_signature(model):
     return tf.TensorSpec(symbolic.shape, symbolic.dtype, name="inputs")
 
 
-def export_serving(model, filepath, input_signature=None, verbose=True):
+def export_serving(model, filepath, input_signature=None, verbose=True, thresholds=None, version=None):
     """Writes `model` as a SavedModel with one endpoint, `serving_default`.
 
-    See `MarginModel.export` for what the endpoint returns.
+    See `MarginModel.export` for what the endpoint returns, and `serving_thresholds` for
+    the `thresholds` and `verify` endpoints and the versioned layout.
     """
+    from keras_margin.models import serving_thresholds
+
+    if thresholds is not None:
+        thresholds = serving_thresholds.checked_thresholds(thresholds)
+    filepath = serving_thresholds.versioned_path(filepath, version)
     if input_signature is None:
         input_signature = serving_signature(model)
     elif isinstance(input_signature, keras.InputSpec):
@@ -48,4 +54,6 @@ def export_serving(model, filepath, input_signature=None, verbose=True):
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(name="serving_default", fn=serve, input_signature=[input_signature])
+    if thresholds is not None:
+        serving_thresholds.add_threshold_endpoints(archive, serve, input_signature, thresholds)
     archive.write_out(filepath, verbose=verbose)

@@ -178,7 +178,8 @@ class MarginModel(keras.Model):
         norms = np.linalg.norm(embeddings.astype("float32"), axis=-1, keepdims=True)
         return embeddings / np.maximum(norms, 1e-12)
 
-    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None):
+    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None,
+               thresholds=None, version=None):
         """Writes a SavedModel whose `serving_default` needs only the model input.
 
         It returns `probabilities` (batch, num_classes), `class_id` (batch,) int32 and
@@ -192,6 +193,11 @@ class MarginModel(keras.Model):
             verbose: print a summary of the endpoint.
             input_signature: a `keras.InputSpec`/`tf.TensorSpec` for the input; by
                 default taken from the backbone's input.
+            thresholds: optional `{far: threshold}` (e.g. from
+                `keras_margin.retrieval.calibrate`), stored as a `thresholds` endpoint
+                beside a `verify(inputs_a, inputs_b)` endpoint that decides with them.
+            version: write to `filepath/version/`, TensorFlow Serving's layout, with
+                `filepath` the model base path (`BASE/NAME`).
 
         Raises:
             NotImplementedError: on a Keras backend other than TensorFlow.
@@ -207,7 +213,8 @@ class MarginModel(keras.Model):
 
         if format != "tf_saved_model":
             raise ValueError(f"`format` must be 'tf_saved_model'; received {format!r}.")
-        export_lib.export_serving(self, filepath, input_signature=input_signature, verbose=verbose)
+        export_lib.export_serving(self, filepath, input_signature=input_signature, verbose=verbose,
+                                  thresholds=thresholds, version=version)
 
     def get_config(self):
         config = super().get_config()

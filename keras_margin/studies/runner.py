@@ -72,6 +72,9 @@ def run(spec, verbose=0):
             seed=spec.seed,
             return_roc=True,
         )
+        from keras_margin.retrieval import identification_metrics  # rank-1, MAP@R via the gallery
+
+        open_metrics.update(identification_metrics(unseen_embeddings, data.unseen_labels))
         row["open_set_metrics"] = open_metrics
         # The full curve has a point per distinct score; fixed FARs keep rows small.
         row["roc"] = {
