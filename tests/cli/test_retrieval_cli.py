@@ -94,7 +94,7 @@ def test_verify_decides_at_the_stored_threshold(setup, capsys):
     (["verify", "{root}/faces", "{query}", "{query}", "--far", "0.5"], "stores thresholds for FAR 1e-3, 1e-1 only"),
     (["verify", "{root}/faces", "{query}", "{query}", "--far", "2"], "FAR must lie in"),
     (["verify", "{root}/faces", "{query}", "{query}", "--threshold", "nan"], "finite"),
-    (["verify", "{root}/faces", "{query}", "{root}/notes.txt"], "not a PNG"),
+    (["verify", "{root}/faces", "{query}", "{root}/notes.txt"], "not a readable PNG"),
 ])
 def test_bad_input_prints_one_line_and_exits_2(setup, capsys, arguments, message):
     model, root, files, queries = setup

@@ -133,7 +133,7 @@ GOOD = {"instances": [np.zeros((8, 8, 1)).tolist()]}
     ("predict", {"instances": [np.full((8, 8, 1), True).tolist()]}, "booleans"),
     ("predict", b'{"instances": [[[[NaN]]]]}', "does not match"),
     ("predict", {"instances": [{"b64": "not base64!"}]}, "not valid base64"),
-    ("predict", {"instances": [{"b64": base64.b64encode(b"plain text").decode()}]}, "not a PNG"),
+    ("predict", {"instances": [{"b64": base64.b64encode(b"plain text").decode()}]}, "not a readable PNG"),
     ("predict", {"instances": [{"b64": 3}]}, "as {\"b64\""),
     ("predict", {"instances": [{"pixels": [1]}]}, "one input, 'inputs'"),
     ("predict", {"signature_name": "other", **GOOD}, "unknown signature_name"),
