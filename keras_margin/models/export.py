@@ -35,11 +35,12 @@ def export_serving(model, filepath, input_signature=None, verbose=True):
         probabilities = tf.nn.softmax(tf.cast(logits, tf.float32) / model.temperature, axis=-1)
         embeddings = tf.math.l2_normalize(tf.cast(embeddings, tf.float32), axis=-1, epsilon=1e-24)
         class_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        if not inputs.dtype.is_floating:  # ids, strings: nothing can be NaN
+            return {"probabilities": probabilities, "class_id": class_id, "embedding": embeddings}
         # A NaN or Inf input value has no meaning, and pooling and ReLU can hide it (the
         # network then answers a confident class): such rows answer NaN and class -1,
         # and the other rows of the batch are served as usual.
-        finite = tf.reduce_all(tf.reshape(tf.math.is_finite(tf.cast(inputs, tf.float32)),
-                                          [tf.shape(inputs)[0], -1]), axis=-1)
+        finite = tf.reduce_all(tf.reshape(tf.math.is_finite(inputs), [tf.shape(inputs)[0], -1]), axis=-1)
         return {
             "probabilities": _where_rows(finite, probabilities, float("nan")),
             "class_id": tf.where(finite, class_id, -1),

@@ -195,6 +195,17 @@ class MarginModel(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def fit(self, *args, **kwargs):
+        """As `keras.Model.fit`, but `shuffle` defaults to False for data that is not an
+        array (a `tf.data.Dataset`, a `PyDataset`, a generator): Keras cannot shuffle
+        those and warns on every call that its default `shuffle=True` is ignored; the
+        pipelines of `keras_margin.data` reshuffle every epoch themselves."""
+        x = args[0] if args else kwargs.get("x")
+        shuffle_given = "shuffle" in kwargs or len(args) > 8  # shuffle is fit's ninth argument
+        if not shuffle_given and not _is_array_like(x):
+            kwargs["shuffle"] = False
+        return super().fit(*args, **kwargs)
+
     # Keras' train_step calls `self(x)` without labels; attaching them to the inputs
     # keeps the backend's own train_step (gradient tape, loss scaling, distribution).
     def train_step(self, *args):
@@ -351,6 +362,10 @@ class MarginModel(keras.Model):
             config["head"] = keras.saving.deserialize_keras_object(
                 config.pop("head"), custom_objects=custom_objects)
         return cls(backbone, **config)
+
+
+def _is_array_like(x):
+    return isinstance(x, (list, tuple, dict)) or hasattr(x, "shape")
 
 
 def _checked_head(head, name):

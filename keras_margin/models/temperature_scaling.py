@@ -17,7 +17,7 @@ def fit_temperature(logits, labels, bounds=TEMPERATURE_BOUNDS):
     and a bounded Brent search on `log T` finds its global minimum in `bounds`. The
     sums are in float64. If the optimum lies at a bound (e.g. every validation example
     is right with a growing margin, so the NLL keeps falling as `T -> 0`), the bound is
-    returned.
+    returned (or, where the NLL underflows to 0 near it, any T at which it does).
 
     Args:
         logits: (n, num_classes) finite logits.
