@@ -103,7 +103,8 @@ def fit_margin_model(
     if patience is not None:
         best = BestValidation(monitor="val_accuracy", patience=patience)
         callbacks.append(best)
-    sampling = any(getattr(one, "sample_rate", None) for one in model._named_heads().values())
+    sampling = any(getattr(one, "sample_rate", None)
+                   for one in (head.values() if isinstance(head, dict) else [head]))
     optimizer_class = LazyAdam if sampling else keras.optimizers.Adam
     model.compile(optimizer=optimizer_class(rate), loss=loss, metrics=["accuracy"])
     # shuffle=False: the pipelines of keras_margin.data reshuffle every epoch themselves.
