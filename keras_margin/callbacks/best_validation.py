@@ -1,6 +1,7 @@
 """`BestValidation`: early stopping on a validation metric, keeping the best weights."""
 
 import math
+import warnings
 
 import keras
 
@@ -61,12 +62,12 @@ class BestValidation(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if self.monitor not in logs:
-            raise ValueError(
-                f"`BestValidation` monitors {self.monitor!r}, which is not in the logs "
-                f"({', '.join(sorted(logs)) or 'none'}); pass `validation_data` to `fit`."
-            )
         self.epochs_run = epoch + 1
+        if self.monitor not in logs:
+            if any(name.startswith("val_") for name in logs):
+                raise ValueError(f"`BestValidation` monitors {self.monitor!r}, which is not in "
+                                 f"the logs ({', '.join(sorted(logs))}).")
+            return  # no validation this epoch (`validation_freq`)
         value = float(logs[self.monitor])
         tie = float(logs.get(self.tie_breaker, 0.0)) if self.tie_breaker else 0.0
         if not math.isfinite(tie):
@@ -86,3 +87,6 @@ class BestValidation(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+        elif self.epochs_run:
+            warnings.warn(f"`BestValidation` never saw {self.monitor!r}: no early stopping and "
+                          "no best weights. Pass `validation_data` to `fit`.", stacklevel=2)

@@ -49,8 +49,11 @@ def test_a_missing_monitor_and_bad_arguments_raise():
     stopper = km.callbacks.BestValidation(patience=1)
     stopper.set_model(_model())
     stopper.on_train_begin()
-    with pytest.raises(ValueError, match="validation_data"):
-        stopper.on_epoch_end(0, {"loss": 1.0})
+    with pytest.raises(ValueError, match="val_acc"):
+        stopper.on_epoch_end(0, {"loss": 1.0, "val_loss": 1.0, "val_acc": 0.5})
+    stopper.on_epoch_end(1, {"loss": 1.0})  # an epoch without validation (validation_freq)
+    with pytest.warns(UserWarning, match="validation_data"):
+        stopper.on_train_end()
     with pytest.raises(ValueError, match="patience"):
         km.callbacks.BestValidation(patience=0)
     with pytest.raises(ValueError, match="min_delta"):
