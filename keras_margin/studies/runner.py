@@ -48,12 +48,11 @@ def run(spec, verbose=0):
     temperature = model.calibrate_temperature(data.validation)
 
     images, labels = _as_arrays(data.test)
-    embeddings, probabilities = _embed_and_classify(model, images)
+    embeddings, (probabilities, calibrated) = _embed_and_classify(model, images, (1.0, temperature))
     class_centers = np.asarray(head.class_centers)
     angles = km.metrics.angles_to_class_centers(embeddings, labels, class_centers)
     metrics = km.metrics.closed_set_metrics(labels, probabilities)
     metrics.update(km.metrics.angle_metrics(embeddings, labels, class_centers))
-    _, calibrated = _embed_and_classify(model, images, temperature)
     metrics.update(temperature=temperature, calibrated_expected_calibration_error=float(
         km.metrics.expected_calibration_error(labels, calibrated)))
     predictions = np.argmax(probabilities, axis=-1)
@@ -250,15 +249,17 @@ def _as_arrays(dataset):
     return np.concatenate(images), np.concatenate(labels)
 
 
-def _embed_and_classify(model, images, temperature=1.0):
-    """L2-normalised embeddings and softmax probabilities (of `logits / temperature`)
-    from one backbone pass."""
+def _embed_and_classify(model, images, temperatures=None):
+    """L2-normalised embeddings and softmax probabilities from one backbone pass; with
+    `temperatures`, a tuple of the probabilities of `logits / T` for each T."""
     from keras import ops
 
     raw = _backbone_outputs(model, images)
-    logits = model.head(ops.convert_to_tensor(raw), training=False)
-    probabilities = np.asarray(ops.softmax(ops.cast(logits, "float32") / temperature, axis=-1),
-                               dtype=np.float64)
+    logits = ops.cast(model.head(ops.convert_to_tensor(raw), training=False), "float32")
+    probabilities = tuple(np.asarray(ops.softmax(logits / temperature, axis=-1), dtype=np.float64)
+                          for temperature in (temperatures or (1.0,)))
+    if temperatures is None:
+        probabilities = probabilities[0]
     raw = np.asarray(raw, dtype=np.float64)
     norms = np.maximum(np.linalg.norm(raw, axis=-1, keepdims=True), 1e-12)
     return raw / norms, probabilities
