@@ -223,7 +223,16 @@ def _check_names(specs):
 
 def _check_head(km, head, options):
     """Builds the head with its options for 10 classes, so that a wrong option name or
-    value stops the command before any training, naming the option."""
+    value stops the command before any training, naming the option. A joint head
+    (`softmax+arcface`) checks each of its heads."""
+    from keras_margin.studies.run_spec import head_names
+    from keras_margin.studies.runner import joint_head_options
+
+    names = head_names(head)
+    if len(names) > 1:
+        for name in names:
+            _check_head(km, name, tuple(joint_head_options(km, name, options).items()))
+        return
     head_class = km.heads.get(head)
     for name, value in options:
         try:

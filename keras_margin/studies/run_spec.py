@@ -17,6 +17,24 @@ _ALWAYS_KEYED = ("study", "dataset", "head", "augment", "samples_per_class", "se
                  "embedding_dim", "batch_size", "learning_rate")
 
 
+# Joins the head names of a jointly trained model in `RunSpec.head`: "softmax+arcface".
+JOINT_SEPARATOR = "+"
+
+
+def head_names(head):
+    """The heads of a `RunSpec.head`: `["arcface"]`, or `["softmax", "arcface"]` for the
+    joint model `"softmax+arcface"`.
+
+    Raises:
+        ValueError: for an empty or repeated name.
+    """
+    names = [name.strip() for name in str(head).split(JOINT_SEPARATOR)]
+    if not all(names) or len(set(names)) != len(names):
+        raise ValueError(f"head {head!r} must be a head name or distinct names joined by "
+                         f"{JOINT_SEPARATOR!r}, e.g. softmax{JOINT_SEPARATOR}arcface")
+    return names
+
+
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
     """Everything that decides the outcome of one run of `keras-margin compare`.

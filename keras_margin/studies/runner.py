@@ -5,6 +5,8 @@ import time
 
 import numpy as np
 
+from keras_margin.studies.run_spec import head_names
+
 # Angle histograms use fixed 2-degree bins so that runs can be summed and compared.
 ANGLE_BIN_EDGES = np.arange(0.0, 182.0, 2.0)
 # ROC curves are stored at fixed false-accept rates, log-spaced, to keep rows small;
@@ -154,22 +156,21 @@ def _train(km, spec, train, validation, info, verbose):
     )
 
 
-# Joins head names of a joint model in `RunSpec.head`: "softmax+arcface".
-JOINT_SEPARATOR = "+"
-
-
 def _heads(km, spec, info):
     """`spec`'s head, or for `"a+b"` a dict of heads for a jointly trained `MarginModel`
     (the first classifies); options go to every head but softmax, which has none."""
-    names = [name.strip() for name in spec.head.split(JOINT_SEPARATOR)]
+    names = head_names(spec.head)
     if len(names) == 1:
         return km.heads.create(spec.head, info.num_classes, info.train_class_counts,
                                **dict(spec.head_options))
-    if len(set(names)) != len(names) or not all(names):
-        raise ValueError(f"joint head {spec.head!r} must name distinct heads, e.g. softmax+arcface")
     return {name: km.heads.create(name, info.num_classes, info.train_class_counts,
-                                  **({} if km.heads.get(name) is km.heads.Softmax else dict(spec.head_options)))
+                                  **joint_head_options(km, name, spec.head_options))
             for name in names}
+
+
+def joint_head_options(km, name, options):
+    """The options a head of a joint model gets: all of them, or none for softmax."""
+    return {} if km.heads.get(name) is km.heads.Softmax else dict(options)
 
 
 def _audio_backbone(km, spec, train, info):

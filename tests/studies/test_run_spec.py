@@ -61,3 +61,13 @@ def test_published_keys_are_unchanged_and_the_new_fields_are_keyed_when_set():
 def test_bad_budget_fields_raise(fields, message):
     with pytest.raises(ValueError, match=message):
         RunSpec("closed-set", "digits", "arcface", "none", 5, 0, 2, **fields)
+
+
+def test_joint_head_names():
+    from keras_margin.studies.run_spec import head_names
+
+    assert head_names("arcface") == ["arcface"]
+    assert head_names("softmax + arcface") == ["softmax", "arcface"]
+    for bad in ("softmax+", "arcface+arcface"):
+        with pytest.raises(ValueError, match="distinct names"):
+            head_names(bad)
