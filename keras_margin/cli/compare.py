@@ -65,6 +65,12 @@ def add_arguments(parser):
     parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2")
     parser.add_argument("--steps", type=int, help="optimizer steps of every run (the same for every "
                         "training-set size)")
+    parser.add_argument("--patience", type=int, help="early stopping, the same rule for every head: "
+                        "stop after this many validations without a rise of validation accuracy "
+                        "and keep the best weights; --steps is then the most steps (default: none, "
+                        "every run trains all --steps)")
+    parser.add_argument("--validation-every", type=int, help="steps between validations (default: "
+                        "a tenth of --steps)")
     parser.add_argument("--pictures", help="comma-separated heads for the 2-D embedding picture; "
                         "'none' switches it off")
     parser.add_argument("--output", help="output folder (default: runs/compare-PRESET)")
@@ -84,7 +90,7 @@ def run(args, usage_error):
             preset = _audio_preset(args, studies.AUDIO_PRESETS)
         else:
             preset = _preset(args, studies.PRESETS)
-        specs = preset.specs()
+        specs = _with_early_stopping(preset.specs(), args)
         if not args.report_only:
             _check_names(specs)
     except ValueError as error:
@@ -130,6 +136,15 @@ def _shared_overrides(args, presets):
             raise ValueError(f"--steps must be >= 1; received {args.steps}")
         overrides["steps"] = args.steps
     return overrides
+
+
+def _with_early_stopping(specs, args):
+    """`specs` with --patience and --validation-every (RunSpec checks their values)."""
+    fields = {name: getattr(args, name) for name in ("patience", "validation_every")
+              if getattr(args, name) is not None}
+    if "validation_every" in fields and "patience" not in fields:
+        raise ValueError("--validation-every needs --patience")
+    return [dataclasses.replace(spec, **fields) for spec in specs] if fields else specs
 
 
 def _preset(args, presets):
