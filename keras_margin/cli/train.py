@@ -53,7 +53,11 @@ def add_arguments(parser):
 
     training = parser.add_argument_group("training")
     training.add_argument("--embedding-dim", type=_positive_int, default=64, help="(default: %(default)s)")
-    training.add_argument("--epochs", type=_positive_int, default=15, help="(default: %(default)s)")
+    training.add_argument("--epochs", type=_positive_int, default=15,
+                          help="epochs; with --patience, the most epochs (default: %(default)s)")
+    training.add_argument("--patience", type=_positive_int, help="early stopping: stop after this many "
+                          "epochs without a rise of validation accuracy and keep the best weights "
+                          "(default: train all --epochs)")
     training.add_argument("--batch-size", type=_positive_int, default=64, help="(default: %(default)s)")
     training.add_argument("--learning-rate", type=float, default=2e-3,
                           help="initial Adam rate, cosine-decayed to 0 (default: %(default)s)")
@@ -75,6 +79,8 @@ def run(args, usage_error):
 
     # ---- everything a user can get wrong is checked before training starts
     try:
+        if args.patience is not None and args.patience < 1:
+            raise ValueError(f"--patience must be >= 1; received {args.patience}")
         head_class = km.heads.get(args.head)
         head_kwargs = _head_kwargs(args, head_class)
         head_kwargs.update(_sampling_kwargs(args, head_class, km))
@@ -112,6 +118,7 @@ def run(args, usage_error):
     model, history = km.models.fit_small_cnn(
         train, validation, head, info.input_shape, embedding_dim=args.embedding_dim,
         epochs=args.epochs, learning_rate=args.learning_rate, verbose=args.verbose,
+        patience=args.patience,
     )
     train_seconds = time.perf_counter() - started
     parameters = model.count_params()
@@ -131,6 +138,7 @@ def run(args, usage_error):
         "augment": policy_name,
         "parameters": parameters,
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
+        "training_steps": history.training_steps,
         "test_accuracy": accuracy,
         "test_macro_f1": macro_f1,
         "train_seconds": round(train_seconds, 2),
