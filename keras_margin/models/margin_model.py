@@ -256,8 +256,12 @@ class MarginModel(keras.Model):
 
     def predict_step(self, *args):
         outputs = super().predict_step(*args)
-        if isinstance(outputs, tuple):  # JAX returns (outputs, non_trainable_variables)
-            return (self._probabilities(outputs[0]),) + tuple(outputs[1:])
+        if isinstance(outputs, tuple):  # JAX: (state, data) in, (outputs, non_trainable) out
+            # The temperature is read from the step's state, not from the variable,
+            # which JAX's compiled step cannot read.
+            mapping = list(zip(self.non_trainable_variables, outputs[1]))
+            with keras.StatelessScope(state_mapping=mapping):
+                return (self._probabilities(outputs[0]),) + tuple(outputs[1:])
         return self._probabilities(outputs)
 
     def _probabilities(self, logits):
@@ -295,8 +299,6 @@ class MarginModel(keras.Model):
             raise ValueError("`data` is empty: temperature scaling needs validation examples.")
         temperature = fit_temperature(np.concatenate(logits), np.concatenate(labels))
         self.temperature.assign(temperature)
-        # A traced predict function may hold the old value (JAX captures it); retrace.
-        self.predict_function = None
         return temperature
 
     def load_own_variables(self, store):
