@@ -11,6 +11,10 @@ Example:
 >>> augment = image.policy("standard")
 """
 
+from keras_margin.utils.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # first, on any Keras backend: this package is built on TensorFlow
+
 from keras_margin.augment import audio
 from keras_margin.augment import image
 from keras_margin.augment import magnitude

@@ -20,11 +20,9 @@ import keras
 import tensorflow as tf
 
 from keras_margin.utils import validation
-
-try:  # Keras' record of the layer call in progress (private; checked with Keras 3.15).
-    from keras.src.backend.common import global_state as _keras_global_state
-except ImportError:  # pragma: no cover - a Keras without it: every call is direct
-    _keras_global_state = None
+# Keras' record of the layer call in progress (None in a Keras without it: every call
+# is then direct).
+from keras_margin.utils._compat import keras_global_state as _keras_global_state
 
 # Largest value of a seed drawn from Python's `random` (kept in int32 so it prints and
 # serialises plainly).

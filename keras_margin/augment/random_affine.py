@@ -12,14 +12,11 @@ import math
 
 import keras
 
+from keras_margin.utils import validation
 # Keras exports no public base class for preprocessing layers that must also run in
 # `tf.data` under a non-TensorFlow backend; its own `RandomRotation`, `RandomZoom`, ...
-# subclass this private one (checked with Keras 3.15; older 3.x releases may lack it).
-from keras.src.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (  # noqa: E501
-    BaseImagePreprocessingLayer,
-)
-
-from keras_margin.utils import validation
+# subclass this private one.
+from keras_margin.utils._compat import BaseImagePreprocessingLayer
 
 FILL_MODES = ("constant", "reflect", "wrap", "nearest")
 INTERPOLATIONS = ("bilinear", "nearest")

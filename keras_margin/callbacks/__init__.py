@@ -1,17 +1,23 @@
-"""Keras callbacks for margin training schedules and training difficulties."""
+"""Keras callbacks for margin training schedules and training difficulties.
 
-from keras_margin.callbacks.augmentation_check import AugmentationCheck
-from keras_margin.callbacks.augmentation_schedule import AugmentationSchedule
-from keras_margin.callbacks.best_validation import BestValidation
-from keras_margin.callbacks.deferred_reweighting import DeferredReweighting
-from keras_margin.callbacks.margin_warmup import MarginWarmup
-from keras_margin.callbacks.progressive_resizing import ProgressiveResizing
+Each callback is imported on first use: those that act on `tf.data` pipelines or
+augmentation layers import TensorFlow, while `MarginWarmup` runs on every backend
+without it.
+"""
 
-__all__ = [
-    "AugmentationCheck",
-    "AugmentationSchedule",
-    "BestValidation",
-    "DeferredReweighting",
-    "MarginWarmup",
-    "ProgressiveResizing",
-]
+from keras_margin.utils.lazy import lazy_attributes
+
+_MODULES = {
+    "AugmentationCheck": "augmentation_check",
+    "AugmentationSchedule": "augmentation_schedule",
+    "BestValidation": "best_validation",
+    "DeferredReweighting": "deferred_reweighting",
+    "MarginWarmup": "margin_warmup",
+    "ProgressiveResizing": "progressive_resizing",
+}
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__, {name: (f"{__name__}.{module}", name) for name, module in _MODULES.items()}
+)
+
+__all__ = sorted(_MODULES)

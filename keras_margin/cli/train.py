@@ -37,7 +37,8 @@ def add_arguments(parser):
     head = parser.add_argument_group("head")
     head.add_argument("--head", default="arcface", help="head name, e.g. arcface, cosface, sphereface, "
                       "lsoftmax, combinedmargin, normface, softmax (default: %(default)s)")
-    head.add_argument("--scale", type=float, help="scale s of cosine heads")
+    head.add_argument("--scale", type=_scale, help='scale s of cosine heads, or "auto" to choose it from the '
+                      "number of classes (docs/heads/README.md)")
     head.add_argument("--margin", type=float, help="margin m (radians for arcface; integer for "
                       "sphereface and lsoftmax)")
     head.add_argument("--easy-margin", action="store_true", default=None, help="arcface's easy margin")
@@ -219,6 +220,15 @@ def _jsonable(value):
 
 def _one_line(error):
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def _scale(text):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number or "auto", got {text!r}') from None
 
 
 def _positive_int(text):

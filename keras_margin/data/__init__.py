@@ -14,13 +14,16 @@ For studies of training difficulties: `class_weights`, `long_tailed_counts`,
 `imbalance_ratio`, `label_noise` and `balance` directly.
 """
 
+from keras_margin.utils.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # first, on any Keras backend: this package is built on TensorFlow
+
 from keras_margin.data.assemble import TrainingSplit
 from keras_margin.data.audio_source import AudioSourceData
 from keras_margin.data.cleaning import CleanedData
 from keras_margin.data.cleaning import clean_with_sub_centers
 from keras_margin.data.dataset_info import DatasetInfo
 from keras_margin.data.directory import from_directory
-from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.idx import read_idx
 from keras_margin.data.imbalance import balanced
 from keras_margin.data.imbalance import balanced_indices
@@ -52,6 +55,7 @@ from keras_margin.data.stratified import stratified_split
 from keras_margin.data.text_pipeline import make_text_pipeline
 from keras_margin.data.text_source import TextSourceData
 from keras_margin.data.tfds_source import from_tfds
+from keras_margin.utils.errors import DatasetNotFoundError
 
 __all__ = [
     "AudioSourceData",

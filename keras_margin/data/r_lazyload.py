@@ -15,7 +15,7 @@ import os
 import warnings
 import zlib
 
-from keras_margin.data.errors import DatasetNotFoundError
+from keras_margin.utils.errors import DatasetNotFoundError
 
 
 def read_objects(prefix, names):

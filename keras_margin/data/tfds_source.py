@@ -8,8 +8,8 @@ import numpy as np
 from keras_margin.data import fixed_test_split
 from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
-from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.source_data import SourceData
+from keras_margin.utils.errors import DatasetNotFoundError
 
 
 def from_tfds(

@@ -4,8 +4,10 @@ Every head is called as `head(embeddings, labels=None, training=None) -> logits`
 The margin is applied only in training and only when labels are given.
 """
 
+from keras_margin.heads.adacos import AdaCos
 from keras_margin.heads.adaface import AdaFace
 from keras_margin.heads.arcface import ArcFace
+from keras_margin.heads.scales import auto_scale
 from keras_margin.heads.base import MarginHead
 from keras_margin.heads.combined_margin import CombinedMargin
 from keras_margin.heads.cosface import CosFace
@@ -24,6 +26,7 @@ from keras_margin.heads.sub_center_arcface import SubCenterArcFace
 from keras_margin.heads.registry import create, get, names
 
 __all__ = [
+    "AdaCos",
     "AdaFace",
     "ArcFace",
     "CombinedMargin",
@@ -41,6 +44,7 @@ __all__ = [
     "Softmax",
     "SphereFace",
     "SubCenterArcFace",
+    "auto_scale",
     "create",
     "get",
     "names",

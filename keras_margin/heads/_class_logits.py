@@ -14,6 +14,8 @@ separate op would cost a dense (B, C) scatter and an addition in the backward pa
 
 from keras import backend, ops
 
+from keras_margin.heads._custom_gradient import custom_gradient
+
 # Column norms below this are treated as this: a zero column gives cosines of 0, not 0/0.
 NORM_EPSILON = 1e-12
 
@@ -43,7 +45,7 @@ def upstream_gradients(args, upstream):
 def _in_xla_context():
     try:
         import tensorflow as tf
-        from tensorflow.python.ops import control_flow_util
+        from keras_margin.utils._compat import control_flow_util
     except ImportError:  # a TensorFlow without this module: take the portable path
         return True
     if tf.executing_eagerly():
@@ -86,7 +88,7 @@ def class_logits_and_targets(inputs, kernel, ids, normalize_centers):
     """
     indices = target_indices(ids)
 
-    @ops.custom_gradient
+    @custom_gradient
     def forward(inputs, kernel):
         inverse_norms = 1.0 / column_norms(kernel) if normalize_centers else None
         logits = ops.matmul(inputs, kernel)
@@ -120,7 +122,7 @@ def class_logits_and_targets(inputs, kernel, ids, normalize_centers):
     return forward(inputs, kernel)
 
 
-@ops.custom_gradient
+@custom_gradient
 def _normalized_logits(inputs, kernel):
     inverse_norms = 1.0 / column_norms(kernel)
     logits = ops.matmul(inputs, kernel) * inverse_norms

@@ -71,7 +71,7 @@ def _check(condition, message, value=None):
         with tf.control_dependencies([tf.debugging.Assert(tf.reduce_all(condition), [message])]):
             return None if value is None else tf.identity(value)
     try:
-        concrete = np.asarray(condition)
+        concrete = ops.convert_to_numpy(condition)  # a CUDA tensor too (PyTorch)
     except Exception:  # a traced value (jit)
         return value
     if not bool(np.all(concrete)):

@@ -46,7 +46,7 @@ class AdaFace(CosineMarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 (default 64.0).
+        scale: the scale `s` > 0, or `"auto"` (see `CosineMarginHead`) (default 64.0).
         margin: the margin `m`, in [0, pi/2] (default 0.4).
         h: how strongly the norm moves the margin, > 0 (default 0.333: about 68% of
             samples get a scaler within [-1/3, 1/3]).

@@ -25,7 +25,7 @@ class CombinedMargin(CosineMarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 (default 64.0).
+        scale: the scale `s` > 0, or `"auto"` (see `CosineMarginHead`) (default 64.0).
         m1: multiplicative angular margin, > 0 (default 1.0).
         m2: additive angular margin in radians, in [0, pi/2] (default 0.3).
         m3: additive cosine margin, in [0, 2) (default 0.2).

@@ -15,7 +15,7 @@ class CosFace(CosineMarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 (default 64.0).
+        scale: the scale `s` > 0, or `"auto"` (see `CosineMarginHead`) (default 64.0).
         margin: the cosine margin `m` in [0, 2) (default 0.35). At 2 or more the target
             logit could never exceed another one.
         **kwargs: `MarginHead` and `keras.layers.Layer` arguments.

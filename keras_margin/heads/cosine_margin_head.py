@@ -4,7 +4,10 @@ import keras
 from keras import ops
 
 from keras_margin.heads.base import MarginHead
+from keras_margin.heads.scales import auto_scale
 from keras_margin.utils import validation
+
+AUTO = "auto"
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
@@ -30,7 +33,12 @@ class CosineMarginHead(MarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 applied to every cosine.
+        scale: the scale `s` > 0 applied to every cosine, or `"auto"`: chosen from
+            `num_classes` by `keras_margin.heads.auto_scale` (the larger of AdaCos'
+            `sqrt(2) ln(C - 1)` and the scale at which a target probability of 0.99 is
+            reachable; docs/heads/README.md has the rule and its limits). The config
+            keeps `"auto"`, so a reloaded head derives it again; `head.scale` is the
+            number.
         sample_rate: fraction of classes in (0, 1] a training step computes logits for,
             or None (default) for all of them.
         seed: int seed of the class sampling, or None for a random one.
@@ -39,7 +47,8 @@ class CosineMarginHead(MarginHead):
 
     def __init__(self, num_classes, scale=30.0, sample_rate=None, seed=None, **kwargs):
         super().__init__(num_classes, **kwargs)
-        self.scale = validation.positive(scale, "scale")
+        self._scale_setting = _scale_setting(scale)
+        self._scale = auto_scale(self.num_classes) if self._scale_setting == AUTO else self._scale_setting
         if sample_rate is not None:
             sample_rate = validation.number_in_range(sample_rate, "sample_rate", 0.0, 1.0, low_open=True)
         if seed is not None:
@@ -53,12 +62,26 @@ class CosineMarginHead(MarginHead):
                 None if seed is None else seed + 1, name="class_sampling_seed"
             )
 
+    @property
+    def scale(self):
+        """The scale `s` as a Python float (the resolved number for `scale="auto"`)."""
+        return self._scale
+
     def logit_scale(self, embedding_norms):
         return ops.ones_like(embedding_norms) * self.scale
 
     def get_config(self):
         config = super().get_config()
-        config["scale"] = self.scale
+        config["scale"] = self._scale_setting
         if self.sample_rate is not None:
             config.update(sample_rate=self.sample_rate, seed=self.seed)
         return config
+
+
+def _scale_setting(scale):
+    """`"auto"` (in any case) or the scale as a positive float; raises naming `scale`."""
+    if isinstance(scale, str):
+        if scale.strip().lower() == AUTO:
+            return AUTO
+        raise ValueError(f'`scale` must be a positive number or "auto"; received {scale!r}.')
+    return validation.positive(scale, "scale")

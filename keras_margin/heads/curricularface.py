@@ -36,7 +36,7 @@ class CurricularFace(CosineMarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 (default 64.0).
+        scale: the scale `s` > 0, or `"auto"` (see `CosineMarginHead`) (default 64.0).
         margin: the angular margin `m` in radians, in [0, pi/2] (default 0.5).
         **kwargs: `MarginHead` and `keras.layers.Layer` arguments.
 

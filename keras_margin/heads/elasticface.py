@@ -38,7 +38,7 @@ class ElasticFace(CosineMarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 (default 64.0).
+        scale: the scale `s` > 0, or `"auto"` (see `CosineMarginHead`) (default 64.0).
         margin: the mean margin: radians in [0, pi/2] for `"arc"`, in [0, 2) for
             `"cos"` (default 0.5; the paper uses 0.5 for Arc and 0.35 for Cos).
         margin_std: the standard deviation `sigma` >= 0 of the margins (default 0.05).

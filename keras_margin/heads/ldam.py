@@ -24,7 +24,7 @@ class LDAM(CosineMarginHead):
     Args:
         class_counts: the number of training samples of each class, a sequence of at
             least 2 positive integers; its length is the number of classes.
-        scale: the scale `s` > 0 (default 30.0).
+        scale: the scale `s` > 0, or `"auto"` (see `CosineMarginHead`) (default 30.0).
         max_margin: the margin of the rarest class, in [0, 2) (default 0.5).
         **kwargs: `MarginHead` and `keras.layers.Layer` arguments (not `num_classes`).
 

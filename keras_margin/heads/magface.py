@@ -29,7 +29,7 @@ class MagFace(CosineMarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 (default 64.0).
+        scale: the scale `s` > 0, or `"auto"` (see `CosineMarginHead`) (default 64.0).
         lower_magnitude: `l_a` > 0 (default 10).
         upper_magnitude: `u_a` > `l_a` (default 110).
         lower_margin: `l_m` in [0, pi/2] (default 0.45).

@@ -59,7 +59,8 @@ class MultiplicativeAngularMargin(MarginHead):
             name="iteration",
             shape=(),
             initializer="zeros",
-            dtype="int64",
+            # JAX keeps 32-bit integers unless x64 is on (int64 would warn and be cut).
+            dtype="int32" if keras.backend.backend() == "jax" else "int64",
             trainable=False,
         )
 
@@ -80,7 +81,7 @@ class MultiplicativeAngularMargin(MarginHead):
     def on_training_step(self):
         # lambda for this step is read in target_cosine, which runs after this call;
         # counting from 1 matches the reference, which increments before computing.
-        self.iteration.assign_add(ops.ones((), "int64"))
+        self.iteration.assign_add(ops.ones((), self.iteration.dtype))
 
     def psi(self, cosine):
         """`(-1)^k cos(m theta) - 2k` as a function of `cos(theta)`."""

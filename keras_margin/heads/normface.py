@@ -14,7 +14,7 @@ class NormFace(CosineMarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 (default 30.0). With unit vectors the logits lie in
+        scale: the scale `s` > 0 or `"auto"` (default 30.0). With unit vectors the logits lie in
             [-s, s]; too small a scale keeps the softmax from ever becoming confident
             (the NormFace paper's lower bound on the loss), too large a scale makes
             training behave like plain softmax on a hard max.

@@ -1,5 +1,6 @@
 """Head lookup by command-line name: the class name in lower case without punctuation."""
 
+from keras_margin.heads.adacos import AdaCos
 from keras_margin.heads.adaface import AdaFace
 from keras_margin.heads.arcface import ArcFace
 from keras_margin.heads.combined_margin import CombinedMargin
@@ -18,7 +19,7 @@ _HEADS = {
     cls.__name__.lower(): cls
     for cls in (
         Softmax, NormFace, LargeMarginSoftmax, SphereFace, CosFace, ArcFace, CombinedMargin,
-        SubCenterArcFace, AdaFace, MagFace, CurricularFace, ElasticFace, LDAM,
+        SubCenterArcFace, AdaFace, MagFace, CurricularFace, ElasticFace, LDAM, AdaCos,
     )
 }
 _ALIASES = {"lsoftmax": "largemarginsoftmax", "asoftmax": "sphereface", "amsoftmax": "cosface"}

@@ -32,7 +32,7 @@ class SubCenterArcFace(ArcFace):
 
     Args:
         num_classes: number of classes, at least 2.
-        scale: the scale `s` > 0 (default 64.0).
+        scale: the scale `s` > 0, or `"auto"` (see `CosineMarginHead`) (default 64.0).
         margin: the angular margin `m` in radians, in [0, pi/2] (default 0.5).
         sub_centers: centres per class K, an integer >= 1 (default 3); K = 1 is ArcFace.
         easy_margin: ArcFace's easy margin (default False).

@@ -3,8 +3,11 @@ of a head, and open-set verification (TAR@FAR, EER, ROC AUC, LFW k-fold accuracy
 
 The functions take NumPy-convertible arrays, compute in float64 and raise `ValueError`
 naming the offending argument. `ExpectedCalibrationError` is a streaming Keras metric.
-See docs/metrics.md for the exact definitions.
+See docs/metrics.md for the exact definitions. `augmentation_affinity` and
+`augmentation_diversity` read `tf.data` pipelines: they import TensorFlow on first use.
 """
+
+from keras_margin.utils.lazy import lazy_attributes
 
 from keras_margin.metrics.angles import (
     angles_to_class_centers,
@@ -12,7 +15,6 @@ from keras_margin.metrics.angles import (
     min_center_angle,
     pairwise_center_angles,
 )
-from keras_margin.metrics.augmentation import augmentation_affinity, augmentation_diversity
 from keras_margin.metrics.calibration import ExpectedCalibrationError, expected_calibration_error
 from keras_margin.metrics.classification import (
     PrecisionRecallF1,
@@ -32,6 +34,11 @@ from keras_margin.metrics.verification import (
     verification_roc,
     verification_roc_auc,
 )
+
+__getattr__, __dir__ = lazy_attributes(__name__, {
+    name: ("keras_margin.metrics.augmentation", name)
+    for name in ("augmentation_affinity", "augmentation_diversity")
+})
 
 __all__ = [
     "ExpectedCalibrationError",

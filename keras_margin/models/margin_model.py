@@ -328,7 +328,17 @@ class MarginModel(keras.Model):
             verbose: print a summary of the endpoint.
             input_signature: a `keras.InputSpec`/`tf.TensorSpec` for the input; by
                 default taken from the backbone's input.
+
+        Raises:
+            NotImplementedError: on a Keras backend other than TensorFlow.
         """
+        if keras.backend.backend() != "tensorflow":
+            raise NotImplementedError(
+                "`MarginModel.export` writes a TensorFlow SavedModel and needs the TensorFlow "
+                f"backend; Keras runs on {keras.backend.backend()!r} here. Save the weights "
+                "(`model.save_weights`), then load them and export in a process started "
+                "with KERAS_BACKEND=tensorflow."
+            )
         from keras_margin.models import export as export_lib
 
         if format != "tf_saved_model":

@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from keras_margin.utils import validation
@@ -90,6 +89,9 @@ def text_cnn(
 
 
 def _text_only(texts):
+    # Here, not at the top: `keras_margin.models` imports no TensorFlow on other backends.
+    import tensorflow as tf
+
     if isinstance(texts, tf.data.Dataset):
         spec = texts.element_spec
         if isinstance(spec, tuple):

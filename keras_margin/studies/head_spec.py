@@ -1,8 +1,11 @@
 """Head specs of `keras-margin compare --heads`: a head name with optional numeric
-options, `name[:option=value[:option=value...]]`, e.g. `arcface:scale=16` or
-`cosface:scale=16:margin=0.2`."""
+options, `name[:option=value[:option=value...]]`, e.g. `arcface:scale=16`,
+`cosface:scale=16:margin=0.2` or `arcface:scale=auto` (the scale chosen from the number
+of classes, see `keras_margin.heads.auto_scale`)."""
 
 OPTION_SEPARATOR = ":"
+# Options that take a word besides numbers, and the words they take.
+_WORDS = {"scale": ("auto",)}
 
 
 def parse_head_spec(text):
@@ -10,10 +13,12 @@ def parse_head_spec(text):
 
     Options are sorted by name, so the same options in another order give the same run
     key; a whole-number value becomes an `int`, so `scale=16` and `scale=16.0` do too.
+    `scale` also takes `auto` (any case), kept as the string `"auto"`.
 
     Raises:
         ValueError: for an empty name, an option without `=`, a repeated option or a
-            value that is not a finite number, naming the option.
+            value that is not a finite number (nor a word the option takes), naming the
+            option.
     """
     name, *parts = [part.strip() for part in str(text).split(OPTION_SEPARATOR)]
     if not name:
@@ -27,7 +32,7 @@ def parse_head_spec(text):
                              "e.g. scale=16")
         if option in options:
             raise ValueError(f"head spec {text!r}: option {option!r} is given twice")
-        options[option] = _number(value, option, text)
+        options[option] = _value(value, option, text)
     return name, tuple(sorted(options.items()))
 
 
@@ -35,14 +40,22 @@ def head_label(head, options):
     """`"arcface"`, or `"arcface (scale=16)"` with options: the head's name in reports."""
     if not options:
         return head
-    return f"{head} ({', '.join(f'{name}={value:g}' for name, value in options)})"
+    return f"{head} ({', '.join(f'{name}={format_value(value)}' for name, value in options)})"
 
 
-def _number(value, option, text):
+def format_value(value):
+    """An option value as written in labels and tables: `16`, `0.2`, `auto`."""
+    return value if isinstance(value, str) else f"{value:g}"
+
+
+def _value(value, option, text):
+    if value.lower() in _WORDS.get(option, ()):
+        return value.lower()
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"head spec {text!r}: option {option!r} must be a number; "
+        words = "".join(f" or {word!r}" for word in _WORDS.get(option, ()))
+        raise ValueError(f"head spec {text!r}: option {option!r} must be a number{words}; "
                          f"received {value!r}") from None
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueError(f"head spec {text!r}: option {option!r} must be a finite number; "

@@ -10,6 +10,7 @@ from keras_margin.studies.document import Document
 from keras_margin.studies.findings import by_config
 from keras_margin.studies.findings import config_order
 from keras_margin.studies.findings import metric_value
+from keras_margin.studies.head_spec import format_value
 from keras_margin.studies.head_spec import head_label
 from keras_margin.studies.statistics import format_mean
 
@@ -426,7 +427,7 @@ def _write_csv(rows, path):
 def _csv_spec_value(spec, field):
     if field == "head_options":
         # "margin=0.2 scale=16"; empty for the head's defaults.
-        return " ".join(f"{name}={value:g}" for name, value in spec.get("head_options") or ())
+        return " ".join(f"{name}={format_value(value)}" for name, value in spec.get("head_options") or ())
     return spec.get(field)
 
 

@@ -67,3 +67,38 @@ def test_no_fonts_is_a_one_line_error_naming_the_debian_packages(tmp_path):
         assert package in message
     assert "data_dir=" in message
 
+
+
+def test_the_default_faces_are_the_111_of_the_documented_families():
+    families = {family for by_family in glyph_fonts.DEFAULT_FACES.values() for family in by_family}
+    assert families == set(glyph_fonts.DESIGNS)
+    assert sum(len(styles) for by_family in glyph_fonts.DEFAULT_FACES.values()
+               for styles in by_family.values()) == 111
+
+
+def test_missing_default_fonts_are_refused_not_rendered_from_the_few_found(font_dir, monkeypatch):
+    # The default search finds only the few faces of `font_dir`: 7 of the 111. Rendering
+    # them would silently measure on another, much smaller dataset.
+    monkeypatch.setattr(glyph_fonts, "DEFAULT_FONT_DIRS", (str(font_dir),))
+    for read in (glyph_fonts.find_faces,
+                 lambda: km.data.load("glyphs", samples_per_class=1, seed=0)):
+        with pytest.raises(km.data.DatasetNotFoundError) as error:
+            read()
+        message = str(error.value)
+        assert "\n" not in message
+        assert message.startswith(f"glyphs: 7 of its 111 font faces found in {font_dir};")
+        packages = " ".join(glyph_fonts.FONT_PACKAGES)
+        assert f"Debian packages {packages}:" in message
+        assert f"sudo apt-get install {packages}" in message
+        assert "data_dir=keras_margin.data.sources.glyph_fonts.DEFAULT_FONT_DIRS" in message
+    # The opt-out the message names: explicit folders render whatever is there.
+    faces, _ = glyph_fonts.find_faces(glyph_fonts.DEFAULT_FONT_DIRS)
+    assert len(faces) == 7
+
+
+def test_only_the_packages_with_missing_faces_are_named(monkeypatch):
+    monkeypatch.setattr(glyph_fonts, "DEFAULT_FONT_DIRS", (
+        "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation2"))
+    with pytest.raises(km.data.DatasetNotFoundError, match=(
+            r"33 of its 111 .* packages fonts-urw-base35 fonts-freefont-ttf fonts-texgyre:")):
+        glyph_fonts.find_faces()

@@ -10,6 +10,7 @@ from data_testing import LATIN_ONLY_FONT, TEST_FONTS, collect, image_keys
 from keras_margin.data.sources import glyph_fonts
 from keras_margin.data.sources import glyph_render
 from keras_margin.data.sources import glyphs
+from keras_margin.utils.disk_cache import CacheWarning
 
 FEW = "AbЖ7ΩяQ"
 
@@ -99,7 +100,23 @@ def test_a_damaged_cache_entry_is_rendered_again(font_dir, tmp_path):
     first = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
     with open(first.details["cache_file"], "wb") as file:
         file.write(b"damaged")
-    again = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
+    with pytest.warns(CacheWarning, match="unreadable"):
+        again = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
+    assert again.details["render_seconds"] > 0
+    np.testing.assert_array_equal(first.train_images, again.train_images)
+
+
+def test_a_cache_entry_with_other_images_is_rendered_again(font_dir, tmp_path):
+    # A valid .npz, manifest and all, whose images were zeroed: never served.
+    first = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
+    path = first.details["cache_file"]
+    with np.load(path) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["images"] = np.zeros_like(arrays["images"])
+    with open(path, "wb") as file:
+        np.savez_compressed(file, **arrays)
+    with pytest.warns(CacheWarning, match="images: sha256"):
+        again = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
     assert again.details["render_seconds"] > 0
     np.testing.assert_array_equal(first.train_images, again.train_images)
 

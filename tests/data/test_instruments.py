@@ -12,6 +12,7 @@ from audio_testing import small_instruments
 from audio_testing import small_instruments_open_set
 from keras_margin.data.sources import audio_tools
 from keras_margin.data.sources import instruments
+from keras_margin.utils.disk_cache import CacheWarning
 
 
 def _spectral_peak_hz(waveform, rate):
@@ -84,6 +85,21 @@ def test_second_read_comes_from_the_cache_without_calling_fluidsynth(tmp_path, m
     # Other parameters are another entry, so they would render.
     with pytest.raises(AssertionError, match="subprocess called"):
         instruments.read(programs=(73, 74), clips_per_instrument=5, cache_dir=tmp_path)
+
+
+def test_a_cache_entry_with_nan_clips_is_rendered_again(tmp_path):
+    # A valid .npz, manifest and all, whose clips were replaced by NaN: never served.
+    first = instruments.read(programs=(73, 74), clips_per_instrument=4, cache_dir=tmp_path)
+    path = first.details["cache_file"]
+    with np.load(path) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["waveforms"] = np.full_like(arrays["waveforms"], np.nan)
+    with open(path, "wb") as file:
+        np.savez_compressed(file, **arrays)
+    with pytest.warns(CacheWarning, match="waveforms: sha256"):
+        again = instruments.read(programs=(73, 74), clips_per_instrument=4, cache_dir=tmp_path)
+    assert again.details["render_seconds"] > 0
+    np.testing.assert_array_equal(again.train_waveforms, first.train_waveforms)
 
 
 def test_missing_fluidsynth_or_sound_font_names_the_debian_package(tmp_path, monkeypatch):

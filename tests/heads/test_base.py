@@ -17,8 +17,9 @@ ALL_HEADS = {
     "combinedmargin": lambda **kw: km.heads.CombinedMargin(3, **kw),
     "sphereface": lambda **kw: km.heads.SphereFace(3, **kw),
     "largemarginsoftmax": lambda **kw: km.heads.LargeMarginSoftmax(3, **kw),
+    "adacos": lambda **kw: km.heads.AdaCos(3, **kw),
 }
-MARGIN_HEADS = {k: v for k, v in ALL_HEADS.items() if k not in ("softmax", "normface")}
+MARGIN_HEADS = {k: v for k, v in ALL_HEADS.items() if k not in ("softmax", "normface", "adacos")}
 
 
 @pytest.fixture(params=sorted(ALL_HEADS))

@@ -23,6 +23,7 @@ HEADS = {
     "elasticface": lambda: km.heads.ElasticFace(3, plus=True, seed=0),
     "elasticface_cos": lambda: km.heads.ElasticFace(3, margin=0.35, kind="cos", seed=0),
     "ldam": lambda: km.heads.LDAM([100, 20, 5]),
+    "adacos": lambda: km.heads.AdaCos(3),
 }
 
 

@@ -11,7 +11,7 @@ import keras_margin as km
      ("normface", "NormFace"), ("softmax", "Softmax"),
      ("subcenterarcface", "SubCenterArcFace"), ("sub-center-arcface", "SubCenterArcFace"),
      ("adaface", "AdaFace"), ("magface", "MagFace"), ("curricularface", "CurricularFace"),
-     ("elasticface", "ElasticFace"), ("ldam", "LDAM")],
+     ("elasticface", "ElasticFace"), ("ldam", "LDAM"), ("AdaCos", "AdaCos")],
 )
 def test_names_resolve(name, expected):
     assert km.heads.get(name).__name__ == expected
@@ -25,7 +25,7 @@ def test_unknown_name_lists_the_known_ones():
 def test_names_are_the_lower_case_class_names():
     assert km.heads.names() == [
         "softmax", "normface", "largemarginsoftmax", "sphereface", "cosface", "arcface", "combinedmargin",
-        "subcenterarcface", "adaface", "magface", "curricularface", "elasticface", "ldam"]
+        "subcenterarcface", "adaface", "magface", "curricularface", "elasticface", "ldam", "adacos"]
 
 
 def test_create_builds_ldam_from_class_counts_and_others_from_num_classes():

@@ -18,6 +18,8 @@ COSINE_HEADS = [
 
 def make_head(name, num_classes, **kwargs):
     counts = list(range(3, 3 + num_classes))
+    if name == "adacos":
+        kwargs.setdefault("dynamic", False)  # the dynamic scale needs every class: no sampling
     return km.heads.create(name, num_classes, class_counts=counts, **kwargs)
 
 

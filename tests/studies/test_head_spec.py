@@ -24,7 +24,8 @@ def test_specs_parse_to_a_name_and_sorted_numeric_options(text, expected):
     (":scale=16", "no head name"),
     ("arcface:scale", "option 'scale' must be written name=value"),
     ("arcface:=16", "must be written name=value"),
-    ("arcface:scale=big", "option 'scale' must be a number; received 'big'"),
+    ("arcface:scale=big", "option 'scale' must be a number or 'auto'; received 'big'"),
+    ("arcface:margin=auto", "option 'margin' must be a number; received 'auto'"),
     ("arcface:scale=nan", "option 'scale' must be a finite number"),
     ("arcface:scale=16:scale=30", "option 'scale' is given twice"),
 ])
@@ -33,11 +34,28 @@ def test_bad_specs_are_refused_naming_the_option(text, message):
         parse_head_spec(text)
 
 
+@pytest.mark.parametrize("text", ["arcface:scale=auto", "arcface: scale = AUTO "])
+def test_scale_may_be_auto(text):
+    assert parse_head_spec(text) == ("arcface", (("scale", "auto"),))
+    spec = RunSpec("closed-set", "digits", "arcface", "none", 5, 0, 2, head_options=parse_head_spec(text)[1])
+    assert "arcface (scale=auto)" in spec.label()
+    assert spec.key != RunSpec("closed-set", "digits", "arcface", "none", 5, 0, 2).key
+
+
+def test_auto_reaches_the_head():
+    import keras_margin as km
+
+    name, options = parse_head_spec("cosface:scale=auto:margin=0.2")
+    head = km.heads.create(name, 10, **dict(options))
+    assert head.scale == km.heads.auto_scale(10) and head.get_config()["scale"] == "auto"
+
+
 def test_labels_name_the_options():
     assert head_label("arcface", ()) == "arcface"
     assert head_label("cosface", (("margin", 0.2), ("scale", 16))) == "cosface (margin=0.2, scale=16)"
     # As read back from results.jsonl: lists, not tuples.
     assert head_label("arcface", [["scale", 16]]) == "arcface (scale=16)"
+    assert head_label("arcface", [["margin", 0.3], ["scale", "auto"]]) == "arcface (margin=0.3, scale=auto)"
 
 
 # Keys of option-free specs computed at commit 59b2a5a, before `head_options` existed:
@@ -70,3 +88,10 @@ def test_grid_carries_head_options_into_its_specs():
     assert [(spec.head, spec.head_options) for spec in specs] == [
         ("softmax", ()), ("arcface", (("scale", 16),))]
     assert specs[1].as_dict()["head_options"] == (("scale", 16),)
+
+
+def test_results_csv_writes_auto():
+    from keras_margin.studies import report
+
+    value = report._csv_spec_value({"head_options": [["margin", 0.3], ["scale", "auto"]]}, "head_options")
+    assert value == "margin=0.3 scale=auto"

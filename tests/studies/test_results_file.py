@@ -1,6 +1,10 @@
-"""`ResultsFile`: atomic appends, rows read back in order, corrupt files named."""
+"""`ResultsFile`: atomic appends, rows read back in order, corrupt files named, claims
+that concurrent runners share."""
 
+import json
 import os
+import socket
+import subprocess
 
 import pytest
 
@@ -39,3 +43,49 @@ def test_a_corrupt_line_is_reported_with_its_number(tmp_path):
     path.write_text('{"key": "a"}\n{"key": \n')
     with pytest.raises(ValueError, match="line 2"):
         ResultsFile(path).rows()
+
+
+def test_a_key_is_never_written_twice(tmp_path):
+    results = ResultsFile(tmp_path / "results.jsonl")
+    assert results.append({"key": "a", "value": 1})
+    assert not results.append({"key": "a", "value": 2})
+    assert results.rows() == [{"key": "a", "value": 1}]
+
+
+def test_claims_hand_out_each_free_key_once_and_append_releases_them(tmp_path):
+    results = ResultsFile(tmp_path / "results.jsonl")
+    results.append({"key": "done"})
+    assert results.claim(["done", "a", "b"]) == ("a", [])
+    # The claim is this process's, which is alive: the next free key is "b".
+    assert results.claim(["done", "a", "b"]) == ("b", ["a"])
+    assert results.claim(["done", "a", "b"]) == (None, ["a", "b"])
+    results.append({"key": "a"})
+    results.release("b")
+    assert results.claim(["done", "a", "b"]) == ("b", [])
+    results.append({"key": "b"})
+    assert results.claim(["done", "a", "b"]) == (None, [])
+    assert not os.path.exists(results.claims_path)  # nothing claimed, nothing left behind
+
+
+def _claim_as(results, key, pid, host=None):
+    claim = {"host": host or socket.gethostname(), "pid": pid, "started": None}
+    with open(results.claims_path, "w") as handle:
+        json.dump({key: claim}, handle)
+
+
+def test_a_dead_runners_claim_is_void_and_a_live_or_remote_one_holds(tmp_path):
+    results = ResultsFile(tmp_path / "results.jsonl")
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    _claim_as(results, "a", ended.pid)
+    assert results.claim(["a"]) == ("a", [])  # taken over from the crashed runner
+
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        _claim_as(results, "b", alive.pid)
+        assert results.claim(["b"]) == (None, ["b"])
+    finally:
+        alive.kill()
+        alive.wait()
+    _claim_as(results, "c", ended.pid, host="another-host")
+    assert results.claim(["c"]) == (None, ["c"])

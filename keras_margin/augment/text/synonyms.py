@@ -2,7 +2,10 @@
 
 Whatever the source, the table is written once as a canonical TSV file (one line per
 word: `word<TAB>synonym<TAB>synonym...`, keys lower case, sorted) in the keras_margin
-cache folder, named by a digest of its content. The layers read it with a
+cache folder, named by a digest of its content (WordNet's: of its files' sizes and
+times), with a manifest of its checksum and line count beside it
+(`keras_margin.utils.disk_cache.save_file`); a file that no longer matches its manifest
+is written again. The layers read it with a
 `tf.lookup.TextFileInitializer`, so the file becomes an asset of any SavedModel that
 contains a layer: the export serves on a machine without WordNet.
 """
@@ -15,8 +18,8 @@ import tempfile
 
 import tensorflow as tf
 
-from keras_margin.data import disk_cache
-from keras_margin.data.errors import DatasetNotFoundError
+from keras_margin.utils import disk_cache
+from keras_margin.utils.errors import DatasetNotFoundError
 
 WORDNET_DIR = "/usr/share/wordnet"
 WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
@@ -122,7 +125,9 @@ class SynonymTable:
             (os.path.realpath(p), os.path.getsize(p), os.stat(p).st_mtime_ns) for p in paths
         ]
         cached = os.path.join(_folder(), f"wordnet-{disk_cache.key_of(stamp)}.tsv")
-        if os.path.isfile(cached):
+        # Checked against its manifest: a truncated or emptied table would silently
+        # lose words.
+        if disk_cache.is_intact(cached):
             return cls(cached)
         entries = {}
         for path in paths:
@@ -236,8 +241,11 @@ class SynonymTable:
         if target is None:
             digest = hashlib.sha256(content).hexdigest()[:16]
             target = os.path.join(_folder(), f"synonyms-{digest}.tsv")
-        if not os.path.isfile(target):
-            _write_atomically(target, content)
+            stored = disk_cache.is_intact(target)
+        else:
+            stored = False  # the caller found it missing or damaged
+        if not stored:
+            disk_cache.save_file(target, content)
         table = cls(target)
         table._mapping = {
             word: tuple(synonyms) for word, synonyms in entries.items() if synonyms
@@ -287,13 +295,3 @@ def _folder():
     os.makedirs(folder, exist_ok=True)
     return folder
 
-
-def _write_atomically(path, content):
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)

@@ -9,7 +9,7 @@ import wave
 
 import numpy as np
 
-from keras_margin.data.errors import DatasetNotFoundError
+from keras_margin.utils.errors import DatasetNotFoundError
 
 
 def require(program, package, dataset, path=None):

@@ -4,9 +4,9 @@ import functools
 
 import numpy as np
 
-from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.source_data import SourceData
 from keras_margin.data import fixed_test_split
+from keras_margin.utils.errors import DatasetNotFoundError
 
 NAME = "digits"
 CLASS_NAMES = [str(digit) for digit in range(10)]

@@ -9,9 +9,9 @@ import os
 
 import numpy as np
 
-from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.idx import read_idx
 from keras_margin.data.source_data import SourceData
+from keras_margin.utils.errors import DatasetNotFoundError
 
 NAME = "fashion-mnist"
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"

@@ -14,8 +14,8 @@ import os
 import numpy as np
 
 from keras_margin.data import r_lazyload
-from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.text_source import TextSourceData
+from keras_margin.utils.errors import DatasetNotFoundError
 
 NAME = "food-reviews"
 PACKAGE_DATA = "usr/lib/R/site-library/modeldata/data"

@@ -13,8 +13,8 @@ import re
 import numpy as np
 
 from keras_margin.data import fixed_test_split
-from keras_margin.data.errors import DatasetNotFoundError
 from keras_margin.data.text_source import TextSourceData
+from keras_margin.utils.errors import DatasetNotFoundError
 
 NAME = "fortunes"
 DEFAULT_DIR = "/usr/share/games/fortunes"

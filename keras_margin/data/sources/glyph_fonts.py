@@ -13,17 +13,51 @@ import dataclasses
 import os
 import zlib
 
-from keras_margin.data.errors import DatasetNotFoundError
+from keras_margin.utils.errors import DatasetNotFoundError
 
-# Debian packages whose fonts make up the default dataset (`.ci/run` installs them).
-FONT_PACKAGES = (
-    "fonts-dejavu-core",
-    "fonts-dejavu-extra",
-    "fonts-urw-base35",
-    "fonts-freefont-ttf",
-    "fonts-liberation2",
-    "fonts-texgyre",
-)
+_ITALICS = ("Bold", "Bold Italic", "Italic", "Regular")
+_OBLIQUES = ("Bold", "Bold Oblique", "Oblique", "Regular")
+# The 111 faces of the default dataset: Debian package -> family -> styles (OpenType
+# name IDs 16/17, else 1/2). With the default folders every one of them must be found
+# (`find_faces`), so the dataset never silently shrinks to the fonts that happen to be
+# installed. scripts/setup_system.sh installs the packages.
+DEFAULT_FACES = {
+    "fonts-dejavu-core": {
+        "DejaVu Sans": ("Bold", "Book"),
+        "DejaVu Sans Mono": ("Bold", "Book"),
+        "DejaVu Serif": ("Bold", "Book"),
+    },
+    "fonts-dejavu-extra": {
+        "DejaVu Sans": ("Bold Oblique", "Condensed", "Condensed Bold", "Condensed Bold Oblique",
+                        "Condensed Oblique", "ExtraLight", "Oblique"),
+        "DejaVu Sans Mono": ("Bold Oblique", "Oblique"),
+        "DejaVu Serif": ("Bold Italic", "Condensed", "Condensed Bold", "Condensed Bold Italic",
+                         "Condensed Italic", "Italic"),
+    },
+    "fonts-urw-base35": {
+        "C059": ("Bold", "Bold Italic", "Italic", "Roman"),
+        "Nimbus Mono PS": _ITALICS,
+        "Nimbus Roman": _ITALICS,
+        "Nimbus Sans": _ITALICS,
+        "Nimbus Sans Narrow": _OBLIQUES,
+        "P052": ("Bold", "Bold Italic", "Italic", "Roman"),
+        "URW Bookman": ("Demi", "Demi Italic", "Light", "Light Italic"),
+        "URW Gothic": ("Book", "Book Oblique", "Demi", "Demi Oblique"),
+        "Z003": ("Medium Italic",),
+    },
+    "fonts-freefont-ttf": {"FreeMono": _OBLIQUES, "FreeSans": _OBLIQUES, "FreeSerif": _ITALICS},
+    "fonts-liberation2": {
+        "Liberation Mono": _ITALICS, "Liberation Sans": _ITALICS, "Liberation Serif": _ITALICS,
+    },
+    "fonts-texgyre": {
+        **{family: _ITALICS for family in (
+            "TeX Gyre Adventor", "TeX Gyre Bonum", "TeX Gyre Cursor", "TeX Gyre Heros",
+            "TeX Gyre Heros Cn", "TeX Gyre Pagella", "TeX Gyre Schola", "TeX Gyre Termes")},
+        "TeX Gyre Chorus": ("Regular",),
+    },
+}
+# Debian packages whose fonts make up the default dataset.
+FONT_PACKAGES = tuple(DEFAULT_FACES)
 DEFAULT_FONT_DIRS = (
     "/usr/share/fonts",
     # fonts-texgyre installs its OpenType files for TeX, outside /usr/share/fonts.
@@ -90,17 +124,22 @@ class FontFace:
 def find_faces(font_dirs=None):
     """Lists the usable faces under `font_dirs` and the files it skipped, with reasons.
 
-    With `font_dirs=None` the default Debian folders are searched and only the
-    families in `DESIGNS` are used, so the dataset is the same on every machine with
-    `FONT_PACKAGES` whatever other fonts are installed. With explicit folders every
-    `.ttf`/`.otf` family found is used; an unknown family is a design of its own.
+    With `font_dirs=None` the default Debian folders are searched, only the families
+    in `DESIGNS` are used, and every face of `DEFAULT_FACES` must be found, so the
+    dataset is the same on every machine with `FONT_PACKAGES` whatever other fonts are
+    installed, and never a smaller one where some are missing. With explicit folders
+    every `.ttf`/`.otf` family found is used (an unknown family is a design of its
+    own): passing the default folders, `font_dirs=DEFAULT_FONT_DIRS`, renders whatever
+    fonts are installed.
 
     Returns:
         `(faces, skipped)`: `FontFace`s sorted by design, family, style and file, and
         a list of `{"file": ..., "reason": ...}` dicts.
 
     Raises:
-        DatasetNotFoundError: if no usable face is found.
+        DatasetNotFoundError: if no usable face is found, or with `font_dirs=None` if a
+            face of `DEFAULT_FACES` is missing; the message names the Debian packages
+            to install.
     """
     from fontTools.ttLib import TTFont
     from fontTools.ttLib import TTLibError
@@ -129,6 +168,8 @@ def find_faces(font_dirs=None):
         seen[family, style] = path
         design = DESIGNS.get(family, family.lower())
         faces.append(FontFace(family=family, style=style, file=path, design=design))
+    if known_only:
+        _check_default_faces_found(faces, folders)
     if not faces:
         raise DatasetNotFoundError(
             f"glyphs: no usable fonts found in {', '.join(folders)}; install the Debian "
@@ -137,6 +178,26 @@ def find_faces(font_dirs=None):
         )
     faces.sort(key=lambda face: (face.design, face.family, face.style, face.file))
     return faces, skipped
+
+
+def _check_default_faces_found(faces, folders):
+    found = {(face.family, face.style) for face in faces}
+    missing = {
+        package: sum((family, style) not in found for family, styles in families.items()
+                     for style in styles)
+        for package, families in DEFAULT_FACES.items()
+    }
+    packages = [package for package, count in missing.items() if count]
+    if packages:
+        expected = sum(len(styles) for families in DEFAULT_FACES.values()
+                       for styles in families.values())
+        raise DatasetNotFoundError(
+            f"glyphs: {expected - sum(missing.values())} of its {expected} font faces found in "
+            f"{', '.join(folders)}; the others come from the Debian packages "
+            f"{' '.join(packages)}: install them (sudo apt-get install {' '.join(packages)}), "
+            "or, to render whichever fonts are installed (a different, smaller dataset), "
+            "pass data_dir=keras_margin.data.sources.glyph_fonts.DEFAULT_FONT_DIRS"
+        )
 
 
 def is_test_design(design):

@@ -19,13 +19,13 @@ import time
 
 import numpy as np
 
-from keras_margin.data import disk_cache
 from keras_margin.data.fixed_test_split import TEST_SPLIT_SEED
 from keras_margin.data.source_data import SourceData
 from keras_margin.data.sources import glyph_characters
 from keras_margin.data.sources import glyph_fonts
 from keras_margin.data.sources import glyph_render
 from keras_margin.data.stratified import stratified_split
+from keras_margin.utils import disk_cache
 
 NAME = "glyphs"
 UNSEEN_CHARACTER_FRACTION = 0.25
@@ -41,7 +41,9 @@ def read(data_dir=None, characters=None, cache_dir=None):
 
     Args:
         data_dir: folder(s) of `.ttf`/`.otf` fonts to use instead of the Debian
-            packages' folders; every family found there is used.
+            packages' fonts; every family found there is used. By default all 111
+            faces of `glyph_fonts.DEFAULT_FACES` must be installed; to render whatever
+            fonts a machine has instead, pass `data_dir=glyph_fonts.DEFAULT_FONT_DIRS`.
         characters: the identities, a string or list of single characters; defaults
             to `glyph_characters.CHARACTERS` (125). Characters that no training font
             or no test font has are left out (listed in `details`).
@@ -49,8 +51,9 @@ def read(data_dir=None, characters=None, cache_dir=None):
             `$KERAS_MARGIN_CACHE_DIR`, else `~/.cache/keras_margin`.
 
     Raises:
-        DatasetNotFoundError: if no usable font is found (the message names the
-            Debian packages).
+        DatasetNotFoundError: if no usable font is found, or, without `data_dir`, if
+            any of the 111 default faces is missing (the message names the Debian
+            packages to install).
         ValueError: for invalid `characters`, or when no character has images in
             both font splits.
     """
@@ -150,7 +153,7 @@ def _rendered(faces, characters, cache_dir):
     path = os.path.join(
         disk_cache.cache_dir(cache_dir), f"{NAME}-{disk_cache.key_of(description)}.npz"
     )
-    stored = disk_cache.load(path)
+    stored = disk_cache.load(path, keys=("images", "character_index", "face_index"))
     if stored is not None:
         return stored["images"], stored["character_index"], stored["face_index"], path, 0.0
     start = time.perf_counter()

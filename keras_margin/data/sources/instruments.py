@@ -18,7 +18,7 @@ as identities (`read_open_set`). Splits, all fixed (independent of any seed):
 - open set: `UNSEEN_FRACTION` of the programs of every family are unseen identities
   (see `unseen_programs`).
 
-Rendered clips are cached on disk (`keras_margin.data.disk_cache`), keyed by the
+Rendered clips are cached on disk (`keras_margin.utils.disk_cache`), keyed by the
 rendering parameters, the fluidsynth version and the sound font file.
 """
 
@@ -29,12 +29,12 @@ import time
 
 import numpy as np
 
-from keras_margin.data import disk_cache
 from keras_margin.data import fixed_test_split
 from keras_margin.data.audio_source import AudioSourceData
 from keras_margin.data.sources import audio_tools
 from keras_margin.data.sources import midi
 from keras_margin.data.stratified import stratified_split
+from keras_margin.utils import disk_cache
 
 NAME = "instruments"
 OPEN_SET_NAME = "instruments-open"
@@ -191,7 +191,7 @@ def rendered(programs=None, clips_per_instrument=CLIPS_PER_INSTRUMENT, cache_dir
         "pitch_range_of": sorted(PITCH_RANGE_OF.items()), "velocity_range": VELOCITY_RANGE, "note_seed": _NOTE_SEED,
     }
     path = os.path.join(disk_cache.cache_dir(cache_dir), f"{NAME}-{disk_cache.key_of(description)}.npz")
-    stored = disk_cache.load(path)
+    stored = disk_cache.load(path, keys=("waveforms", "program", "pitch", "velocity"))
     seconds = 0.0
     if stored is None:
         start = time.perf_counter()

@@ -27,11 +27,11 @@ import time
 
 import numpy as np
 
-from keras_margin.data import disk_cache
 from keras_margin.data import fixed_test_split
 from keras_margin.data.audio_source import AudioSourceData
 from keras_margin.data.sources import audio_tools
 from keras_margin.data.stratified import stratified_split
+from keras_margin.utils import disk_cache
 
 NAME = "spoken-digits"
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -140,7 +140,8 @@ def rendered(utterances_per_speaker=UTTERANCES_PER_SPEAKER, cache_dir=None):
         "offset_seconds": OFFSET_SECONDS, "silence": SILENCE, "seed": _UTTERANCE_SEED,
     }
     path = os.path.join(disk_cache.cache_dir(cache_dir), f"{NAME}-{disk_cache.key_of(description)}.npz")
-    stored = disk_cache.load(path)
+    stored = disk_cache.load(
+        path, keys=("waveforms", "speaker", "digit", "speed", "pitch", "clipped_words"))
     seconds = 0.0
     if stored is None:
         start = time.perf_counter()
