@@ -82,6 +82,8 @@ def run(args, usage_error):
     try:
         if args.patience is not None and args.patience < 1:
             raise ValueError(f"--patience must be >= 1; received {args.patience}")
+        if args.patience is not None and args.validation_split == 0:
+            raise ValueError("--patience needs validation data; --validation-split is 0")
         head_class = km.heads.get(args.head)
         head_kwargs = _head_kwargs(args, head_class)
         head_kwargs.update(_sampling_kwargs(args, head_class, km))
@@ -122,6 +124,8 @@ def run(args, usage_error):
         patience=args.patience,
     )
     train_seconds = time.perf_counter() - started
+    # Calibrated probabilities in the export: temperature scaling on the validation split.
+    temperature = model.calibrate_temperature(validation) if validation is not None else 1.0
     parameters = model.count_params()
 
     accuracy, macro_f1 = _evaluate(model, test)
@@ -140,6 +144,7 @@ def run(args, usage_error):
         "parameters": parameters,
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
         "training_steps": history.training_steps,
+        "temperature": temperature,
         "test_accuracy": accuracy,
         "test_macro_f1": macro_f1,
         "train_seconds": round(train_seconds, 2),
