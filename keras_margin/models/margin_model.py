@@ -318,9 +318,12 @@ class MarginModel(keras.Model):
         """Writes a SavedModel whose `serving_default` needs only the model input.
 
         It returns `probabilities` (batch, num_classes), `class_id` (batch,) int32 and
-        `embedding` (batch, embedding_dim), L2-normalised. Every layer runs with
-        `training=False`, so two calls on the same input give identical outputs. It loads
-        with plain `tf.saved_model.load`, in a process that never imports keras_margin.
+        `embedding` (batch, embedding_dim), L2-normalised; the probabilities use the
+        model's `temperature`. Every layer runs with `training=False`, so two calls on
+        the same input give identical outputs. An input of another size than the
+        signature fixes raises `InvalidArgumentError`; a row with a NaN or infinite
+        value answers NaN probabilities and embedding and `class_id` -1. It loads with
+        plain `tf.saved_model.load`, in a process that never imports keras_margin.
 
         Args:
             filepath: the SavedModel directory to write.
