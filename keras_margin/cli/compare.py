@@ -12,7 +12,9 @@ Presets (exact grids in docs/compare.md):
   default  softmax, normface, cosface, arcface, sphereface x none, standard
            x 10, 30, 100 per class x 3 seeds, 12 epochs, plus open-set and 2-D
            embedding runs: about 25 minutes on 2 cores
-Options given on the command line replace the preset's values.
+Options given on the command line replace the preset's values. With --tuned TUNE_DIR,
+each head runs with the scale, margins, learning rate and augmentation that
+`keras-margin tune --output TUNE_DIR` found for it (docs/tune.md).
 
 With --task text: the EDA paper's limited-data setting (Wei & Zou 2019) on the Debian
 fortunes topics and food reviews, N = 500 and 2,000 training texts, text_cnn, with and
@@ -32,11 +34,12 @@ unseen instruments:
            x none, standard x seeds 0, 1, plus instruments-open, 200 steps
 """
 
-import argparse
 import dataclasses
 import os
 import shlex
 import sys
+
+from keras_margin.cli.errors import usage_errors
 
 
 def add_arguments(parser):
@@ -73,6 +76,10 @@ def add_arguments(parser):
                         "a tenth of --steps)")
     parser.add_argument("--pictures", help="comma-separated heads for the 2-D embedding picture; "
                         "'none' switches it off")
+    parser.add_argument("--tuned", metavar="TUNE_DIR",
+                        help="run each head with its best settings from keras-margin tune's output "
+                        "folder (head options, learning rate, augmentation); the heads default to "
+                        "the tuned ones and --augment does not apply")
     parser.add_argument("--output", help="output folder (default: runs/compare-PRESET)")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the report from OUTPUT/results.jsonl without training")
@@ -82,28 +89,40 @@ def add_arguments(parser):
 
 def run(args, usage_error):
     from keras_margin import studies
+    from keras_margin.utils.files import check_writable_folder
 
-    try:
+    task = "" if args.task == "image" else f"{args.task}-"
+    output = args.output or os.path.join("runs", f"compare-{task}{args.preset}")
+    results = studies.ResultsFile(os.path.join(output, studies.RESULTS_FILE_NAME))
+    with usage_errors():
+        best = _tuned(args)
         if args.task == "text":
             preset = _text_preset(args, studies.TEXT_PRESETS)
         elif args.task == "audio":
             preset = _audio_preset(args, studies.AUDIO_PRESETS)
         else:
             preset = _preset(args, studies.PRESETS)
-        specs = _with_early_stopping(preset.specs(), args)
+        specs = preset.specs()
+        if best is not None:
+            from keras_margin.studies import tuning
+
+            specs = tuning.apply_best(specs, best)
+        specs = _with_early_stopping(specs, args)
         if not args.report_only:
             _check_names(specs)
-    except ValueError as error:
-        raise usage_error(" ".join(str(error).split())) from None
-    task = "" if args.task == "image" else f"{args.task}-"
-    output = args.output or os.path.join("runs", f"compare-{task}{args.preset}")
-    results = studies.ResultsFile(os.path.join(output, studies.RESULTS_FILE_NAME))
+        check_writable_folder(output, "--output")
+        # A results file that does not parse stops the command here, not after training.
+        finished_rows = results.rows()
     if args.report_only:
-        if not results.rows():
+        if not finished_rows:
             raise usage_error(f"--report-only: no results in {results.path}")
     else:
+        if best is not None:
+            tuned = best["settings"]
+            print(f"tuned settings from {args.tuned} ({tuned['study']} {tuned['dataset']}, "
+                  f"{tuned['trials']} trials per head, {best['objective']})")
         print(f"{len(specs)} runs in the grid; results in {results.path}")
-        _check_data(specs, usage_error)
+        _check_data(specs)
         studies.run_study(specs, output, verbose=args.verbose)
     # The command that trained the runs; a --report-only command did not.
     command = None
@@ -112,6 +131,22 @@ def run(args, usage_error):
     paths = studies.write_report(results.rows(), output, command=command)
     print(f"report: {paths['html']}\n        {paths['markdown']}\nresults: {paths['csv']}")
     return 0
+
+
+def _tuned(args):
+    """The best settings of --tuned (None without it); the tuned heads become the default
+    --heads."""
+    if args.tuned is None:
+        return None
+    if args.augment is not None:
+        raise ValueError("--augment does not apply with --tuned: each head runs with its tuned "
+                         "augmentation")
+    from keras_margin.studies import tuning
+
+    best = tuning.load_best(args.tuned)
+    if args.heads is None:
+        args.heads = ",".join(best["heads"])
+    return best
 
 
 def _shared_overrides(args, presets):
@@ -263,7 +298,7 @@ def _check_head(km, head, options):
                          f"({head_class.__name__}: {error})") from None
 
 
-def _check_data(specs, usage_error):
+def _check_data(specs):
     """Loads each dataset once before any training, so a missing dataset stops the
     command at once instead of after hours of runs."""
     import keras_margin as km
@@ -274,7 +309,7 @@ def _check_data(specs, usage_error):
         if (open_set, spec.dataset) in checked:
             continue
         checked.add((open_set, spec.dataset))
-        try:
+        with usage_errors():
             if spec.study == "text":
                 km.data.load_text(spec.dataset, num_train=spec.num_train, seed=spec.seed)
             elif open_set:
@@ -285,8 +320,6 @@ def _check_data(specs, usage_error):
                                    seed=spec.seed)
             else:
                 km.data.load(spec.dataset, samples_per_class=spec.samples_per_class, seed=spec.seed)
-        except (ValueError, km.data.DatasetNotFoundError) as error:
-            raise usage_error(" ".join(str(error).split())) from None
 
 
 def _names(text, flag):

@@ -5,7 +5,9 @@ accuracy) on pairs of test images. Prints the metrics as JSON; --output also wri
 """
 
 import json
-import os
+
+from keras_margin.cli.argument_types import integer_at_least
+from keras_margin.cli.errors import usage_errors
 
 
 def add_arguments(parser):
@@ -17,7 +19,7 @@ def add_arguments(parser):
                         "when --dataset folder")
     parser.add_argument("--color-mode", choices=("rgb", "grayscale"), default="rgb",
                         help="--dataset folder: decode images as (default: %(default)s)")
-    parser.add_argument("--pairs", type=int, default=3000,
+    parser.add_argument("--pairs", type=integer_at_least(1), default=3000,
                         help="genuine and impostor pairs each for verification (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the pair sampling (default: 0)")
     parser.add_argument("--output", help="also write the metrics to this JSON file")
@@ -28,8 +30,12 @@ def run(args, usage_error):
 
     import keras_margin as km
     from keras_margin.cli.serving import ServingModel
+    from keras_margin.utils.files import check_writable_file
+    from keras_margin.utils.atomic_write import write_atomically
 
-    try:
+    with usage_errors():
+        if args.output:
+            check_writable_file(args.output, "--output")
         model = ServingModel(args.model_dir)
         if args.dataset == "folder":
             if not args.data_dir:
@@ -43,10 +49,6 @@ def run(args, usage_error):
         if tuple(info.input_shape) != model.input_shape:
             raise ValueError(f"the model takes images of shape {model.input_shape}, but {info.name} has "
                              f"{tuple(info.input_shape)}")
-        if args.pairs < 1:
-            raise ValueError(f"--pairs must be >= 1; received {args.pairs}")
-    except (ValueError, OSError, km.data.DatasetNotFoundError) as error:
-        raise usage_error(" ".join(str(error).split())) from None
 
     images, labels = [], []
     for batch_images, batch_labels in test:
@@ -64,8 +66,5 @@ def run(args, usage_error):
     text = json.dumps(metrics, indent=2)
     print(text)
     if args.output:
-        temporary = f"{args.output}.tmp-{os.getpid()}"
-        with open(temporary, "w") as handle:
-            handle.write(text + "\n")
-        os.replace(temporary, args.output)
+        write_atomically(args.output, text + "\n")
     return 0

@@ -1,7 +1,9 @@
-"""The `keras-margin` command: `train`, `compare`, `evaluate` and `predict`.
+"""The `keras-margin` command: `train`, `compare`, `tune`, `evaluate` and `predict`.
 
-Errors a user can fix (unknown head, invalid margin, missing dataset or folder) print one
-line, `keras-margin: error: ...`, and exit with status 2, without a traceback.
+Errors a user can fix (unknown head, invalid margin, missing dataset or folder, an output
+that cannot be written) print one line, `keras-margin: error: ...`, and exit with status
+2, without a traceback, before any training; `keras_margin.cli.errors` says how a
+sub-command raises them.
 """
 
 import argparse
@@ -11,10 +13,8 @@ from keras_margin.cli import compare
 from keras_margin.cli import evaluate
 from keras_margin.cli import predict
 from keras_margin.cli import train
-
-
-class UsageError(Exception):
-    """A problem with the command line or its inputs: one line, exit status 2."""
+from keras_margin.cli import tune
+from keras_margin.cli.errors import UsageError
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -32,6 +32,8 @@ def build_parser():
     commands_and_help = (
         (train, "train a backbone with a margin head on a dataset, evaluate, export"),
         (compare, "train a grid of heads x augmentation x sizes x seeds and write a comparison report"),
+        (tune, "search each head's scale, margin, learning rate and augmentation on validation data "
+               "(Optuna, same budget per head, resumable)"),
         (evaluate, "measure an exported SavedModel on a dataset's test split"),
         (predict, "classify image files with an exported SavedModel (JSON lines)"),
     )

@@ -1,11 +1,13 @@
 """Classify image files with an exported SavedModel: one JSON line per file, with the
 file name, the class id and the class probabilities. Images are decoded (PNG, JPEG,
-GIF, BMP), converted to the model's channels and resized to its input size.
+GIF, BMP; grey, grey + alpha, RGB or RGBA), converted to the model's channels (alpha
+dropped) and resized to its input size.
 """
 
 import json
-import os
 import sys
+
+from keras_margin.cli.errors import usage_errors
 
 
 def add_arguments(parser):
@@ -18,11 +20,9 @@ def add_arguments(parser):
 def run(args, usage_error):
     from keras_margin.cli.serving import ServingModel
 
-    try:
+    with usage_errors():
         model = ServingModel(args.model_dir)
         images = [_read_image(path, model.input_shape) for path in args.files]
-    except (ValueError, OSError) as error:
-        raise usage_error(" ".join(str(error).split())) from None
     import numpy as np
 
     outputs = model(np.stack(images))
@@ -39,18 +39,9 @@ def _read_image(path, input_shape):
     """Decodes `path` to float32 pixels 0..255 of `input_shape` (height, width, channels)."""
     import tensorflow as tf
 
-    if not os.path.isfile(path):
-        raise ValueError(f"no such image file: {path}")
+    from keras_margin.data.image_file import read_image
+
     height, width, channels = input_shape
-    try:
-        image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
-    except tf.errors.InvalidArgumentError:
-        raise ValueError(f"{path} is not a PNG, JPEG, GIF or BMP image") from None
-    if image.shape[-1] == 4:
-        image = image[..., :3]
-    if channels == 1 and image.shape[-1] == 3:
-        image = tf.image.rgb_to_grayscale(image)
-    elif channels == 3 and image.shape[-1] == 1:
-        image = tf.image.grayscale_to_rgb(image)
+    image = read_image(path, channels)
     image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
     return tf.clip_by_value(image, 0.0, 255.0).numpy()

@@ -8,10 +8,14 @@ ArcFace head and the "standard" augmentation policy. The output folder receives:
   summary.json   arguments, data, head, history, test accuracy, macro-F1, timings
 """
 
-import argparse
 import json
 import os
 import time
+
+from keras_margin.cli import argument_types
+from keras_margin.cli.argument_types import integer_at_least
+from keras_margin.cli.argument_types import positive_number
+from keras_margin.cli.errors import usage_errors
 
 DEFAULT_OUTPUT = "runs/train"
 
@@ -28,7 +32,7 @@ def add_arguments(parser):
                       "class sub-folders when --dataset folder")
     data.add_argument("--color-mode", choices=("rgb", "grayscale"), default="rgb",
                       help="--dataset folder: decode images as (default: %(default)s)")
-    data.add_argument("--samples-per-class", type=_positive_int, default=100,
+    data.add_argument("--samples-per-class", type=integer_at_least(0), default=100,
                       help="training images per class (default: %(default)s); 0 means all")
     data.add_argument("--validation-split", type=float, default=0.1, help="(default: %(default)s)")
     data.add_argument("--augment", default="standard",
@@ -37,7 +41,7 @@ def add_arguments(parser):
     head = parser.add_argument_group("head")
     head.add_argument("--head", default="arcface", help="head name, e.g. arcface, cosface, sphereface, "
                       "lsoftmax, combinedmargin, normface, softmax (default: %(default)s)")
-    head.add_argument("--scale", type=_scale, help='scale s of cosine heads, or "auto" to choose it from the '
+    head.add_argument("--scale", type=argument_types.scale_or_auto, help='scale s of cosine heads, or "auto" to choose it from the '
                       "number of classes (docs/heads/README.md)")
     head.add_argument("--margin", type=float, help="margin m (radians for arcface; integer for "
                       "sphereface and lsoftmax)")
@@ -53,14 +57,14 @@ def add_arguments(parser):
                       "this fraction of all classes, in (0, 1]; needs class-id labels (not --augment strong)")
 
     training = parser.add_argument_group("training")
-    training.add_argument("--embedding-dim", type=_positive_int, default=64, help="(default: %(default)s)")
-    training.add_argument("--epochs", type=_positive_int, default=15,
+    training.add_argument("--embedding-dim", type=integer_at_least(1), default=64, help="(default: %(default)s)")
+    training.add_argument("--epochs", type=integer_at_least(1), default=15,
                           help="epochs; with --patience, the most epochs (default: %(default)s)")
-    training.add_argument("--patience", type=_positive_int, help="early stopping: stop after this many "
-                          "epochs without a rise of validation accuracy and keep the best weights "
+    training.add_argument("--patience", type=integer_at_least(1), help="early stopping: stop after this "
+                          "many epochs without a rise of validation accuracy and keep the best weights "
                           "(default: train all --epochs)")
-    training.add_argument("--batch-size", type=_positive_int, default=64, help="(default: %(default)s)")
-    training.add_argument("--learning-rate", type=float, default=2e-3,
+    training.add_argument("--batch-size", type=integer_at_least(1), default=64, help="(default: %(default)s)")
+    training.add_argument("--learning-rate", type=positive_number, default=2e-3,
                           help="initial Adam rate, cosine-decayed to 0 (default: %(default)s)")
     training.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     training.add_argument("--mixed-precision", action="store_true",
@@ -77,11 +81,12 @@ def run(args, usage_error):
     import keras
 
     import keras_margin as km
+    from keras_margin.utils.files import check_writable_folder
+    from keras_margin.utils.atomic_write import write_atomically
 
     # ---- everything a user can get wrong is checked before training starts
-    try:
-        if args.patience is not None and args.patience < 1:
-            raise ValueError(f"--patience must be >= 1; received {args.patience}")
+    with usage_errors():
+        check_writable_folder(args.output, "--output")
         if args.patience is not None and args.validation_split == 0:
             raise ValueError("--patience needs validation data; --validation-split is 0")
         head_class = km.heads.get(args.head)
@@ -96,8 +101,6 @@ def run(args, usage_error):
             raise ValueError(f"--validation-split must be in [0, 1); received {args.validation_split}")
         if args.data_dir is not None and not os.path.isdir(args.data_dir):
             raise ValueError(f"--data-dir {args.data_dir!r} is not a folder")
-        if not args.learning_rate > 0:
-            raise ValueError(f"--learning-rate must be > 0; received {args.learning_rate}")
         if args.mixed_precision:
             on_gpu = bool(tf.config.list_physical_devices("GPU"))
             keras.config.set_dtype_policy("mixed_float16" if on_gpu else "mixed_bfloat16")
@@ -112,8 +115,6 @@ def run(args, usage_error):
         if policy_name != "none":
             train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
         head = km.heads.create(args.head, info.num_classes, info.train_class_counts, **head_kwargs)
-    except (ValueError, FileNotFoundError, km.data.DatasetNotFoundError) as error:
-        raise usage_error(_one_line(error)) from None
 
     print(f"{info.name}: {info.num_train} training, {info.num_validation} validation, "
           f"{info.num_test} test images; {type(head).__name__} head; augment={policy_name}")
@@ -151,7 +152,7 @@ def run(args, usage_error):
         "saved_model": export_dir,
         "versions": {"keras_margin": km.__version__, "keras": keras.__version__, "tensorflow": tf.__version__},
     }
-    _write_json_atomically(os.path.join(args.output, "summary.json"), summary)
+    write_atomically(os.path.join(args.output, "summary.json"), json.dumps(summary, indent=2))
     print(f"test accuracy {accuracy:.4f}  macro-F1 {macro_f1:.4f}  parameters {parameters:,}  "
           f"training {train_seconds:.0f} s")
     print(f"SavedModel: {export_dir}\nsummary: {os.path.join(args.output, 'summary.json')}")
@@ -210,37 +211,5 @@ def _evaluate(model, test):
     return accuracy, float(f1_score(labels, predictions, average="macro"))
 
 
-def _write_json_atomically(path, payload):
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w") as handle:
-        json.dump(payload, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
-
-
-def _one_line(error):
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-def _scale(text):
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number or "auto", got {text!r}') from None
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value

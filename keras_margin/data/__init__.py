@@ -43,11 +43,13 @@ from keras_margin.data.load_text import available_text_datasets
 from keras_margin.data.load_text import load_text
 from keras_margin.data.open_set import OpenSetData
 from keras_margin.data.open_set import OpenSetInfo
+from keras_margin.data.open_set import ValidationIdentities
 from keras_margin.data.open_set import assemble_open_set
 from keras_margin.data.open_set import available_open_sets
 from keras_margin.data.open_set import hold_out_classes
 from keras_margin.data.open_set import load_open_set
 from keras_margin.data.pipeline import make_pipeline
+from keras_margin.data.pk_sampler import pk_batches
 from keras_margin.data.stratified import proportional_indices
 from keras_margin.data.stratified import stratified_indices
 from keras_margin.data.stratified import stratified_indices_per_class
@@ -68,6 +70,7 @@ __all__ = [
     "DatasetNotFoundError",
     "OpenSetData",
     "OpenSetInfo",
+    "ValidationIdentities",
     "TrainingSplit",
     "assemble_open_set",
     "available_open_sets",
@@ -89,6 +92,7 @@ __all__ = [
     "load_text",
     "make_pipeline",
     "make_text_pipeline",
+    "pk_batches",
     "proportional_indices",
     "read_idx",
     "smooth_labels",

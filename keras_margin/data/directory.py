@@ -9,10 +9,11 @@ import tensorflow as tf
 from keras_margin.data import fixed_test_split
 from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
+from keras_margin.data.image_file import IMAGE_EXTENSIONS
+from keras_margin.data.image_file import read_image
 from keras_margin.data.source_data import SourceData
 from keras_margin.utils.errors import DatasetNotFoundError
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 _CHANNELS = {"rgb": 3, "grayscale": 1}
 
 
@@ -33,7 +34,9 @@ def from_directory(
     The layout is `path/<class name>/<image file>`; class names are the sorted
     sub-folder names and label `i` is `class_names[i]`. Files ending in
     .png, .jpg, .jpeg, .bmp or .gif (first frame) are read; other files and hidden
-    entries are ignored. All images are decoded once, into memory.
+    entries are ignored, and so are sub-folders (even one named like an image). Grey,
+    grey + alpha, RGB and RGBA images all convert to `color_mode`. All images are
+    decoded once, into memory.
 
     The test split is a fixed stratified `test_split` fraction of every class,
     chosen independently of `seed` so every run is tested on the same images; the
@@ -58,8 +61,10 @@ def from_directory(
 
     Raises:
         DatasetNotFoundError: if `path` is not an existing folder.
-        ValueError: for an invalid argument, no class folders, a class folder without
-            images, or images of different sizes when `image_size` is None.
+        ValueError: for an invalid argument, no class folders, a class folder with
+            too few images for the splits (one each for training, and for validation
+            and test when their fraction is above 0), an image that does not decode, or
+            images of different sizes when `image_size` is None.
 
     Example:
 
@@ -89,6 +94,7 @@ def from_directory(
         )
 
     class_names, files, labels = _list_images(root)
+    _check_class_sizes(root, class_names, labels, validation_split, test_split)
     images = _decode_all(files, _CHANNELS[color_mode], image_size, root)
     test_index, pool_index = fixed_test_split.by_fraction(labels, float(test_split))
     source = SourceData.from_fixed_test_split(
@@ -141,6 +147,7 @@ def _list_images(root):
             name
             for name in os.listdir(folder)
             if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)
+            and os.path.isfile(os.path.join(folder, name))
         )
         if not names:
             raise ValueError(
@@ -152,15 +159,27 @@ def _list_images(root):
     return class_names, files, np.asarray(labels, dtype=np.int64)
 
 
+def _check_class_sizes(root, class_names, labels, validation_split, test_split):
+    """Every class needs an image for each split that is drawn (see `stratified_split`:
+    a class of n >= 2 gives one and keeps one), or a split would silently lack it, and
+    a test split without any image would leave nothing to evaluate on."""
+    splits = ["training"] + [name for name, fraction in
+                             (("validation", validation_split), ("test", test_split)) if fraction > 0]
+    counts = np.bincount(labels, minlength=len(class_names))
+    smallest = int(np.argmin(counts))
+    if counts[smallest] < len(splits):
+        raise ValueError(
+            f"{os.path.join(root, class_names[smallest])}: {counts[smallest]} image(s), but every "
+            f"class needs at least {len(splits)}, one each for the {', '.join(splits)} splits "
+            f"(validation_split={validation_split}, test_split={test_split}); add images or "
+            "lower the splits."
+        )
+
+
 def _decode_all(files, channels, image_size, root):
     images = []
     for file in files:
-        try:
-            image = tf.io.decode_image(
-                tf.io.read_file(file), channels=channels, expand_animations=False
-            )
-        except tf.errors.InvalidArgumentError as error:
-            raise ValueError(f"{file}: cannot decode image ({error.message}).") from None
+        image = read_image(file, channels)
         if image_size is not None:
             image = tf.image.resize(image, image_size, antialias=True)
             # Antialiased resizing can overshoot slightly; keep the [0, 255] promise.

@@ -3,7 +3,10 @@
 Data flows one way: a source reader gives a closed-set `SourceData` and the ids of
 its unseen classes -> `hold_out_classes` removes those classes from training and
 relabels the rest -> `assemble` (the same splitting as every other loader) -> an
-`OpenSetData`.
+`OpenSetData`. With `validation_identities`, a seeded share of the seen identities is
+held out of training the same way, its pool images kept as `ValidationIdentities`: the
+open-set counterpart of a validation split, for model selection without touching the
+unseen test identities.
 """
 
 import dataclasses
@@ -19,6 +22,10 @@ from keras_margin.data.sources import fashion_mnist
 from keras_margin.data.sources import glyphs
 from keras_margin.data.sources import instruments
 from keras_margin.data.sources import mnist_5k
+from keras_margin.utils.validation import number_in_range
+
+# Random stream of the validation identities, apart from assemble's streams (1-3).
+_VALIDATION_IDENTITY_STREAM = 4
 
 # name -> read(data_dir) -> (closed-set SourceData, ids of its unseen classes).
 OPEN_SET_SOURCES = {
@@ -72,6 +79,21 @@ class OpenSetData(typing.NamedTuple):
     info: OpenSetInfo
 
 
+class ValidationIdentities(typing.NamedTuple):
+    """Seen identities held out of training to select models on (`validation_identities`).
+
+    Attributes:
+        images: float32 `(N, height, width, channels)`, values in [0, 255]: every pool
+            image of the held-out identities (none of their test images).
+        labels: int32 `(N,)`, `0 .. V-1`, indexing `class_names`.
+        class_names: names of the held-out identities.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: list
+
+
 def load_open_set(
     name,
     samples_per_class=None,
@@ -80,6 +102,7 @@ def load_open_set(
     batch_size=64,
     augment=None,
     data_dir=None,
+    validation_identities=0.0,
 ):
     """Loads an open-set dataset for verification on identities unseen in training.
 
@@ -109,8 +132,16 @@ def load_open_set(
     `validation_split`, `seed`, `batch_size` and `augment` act on the seen identities
     exactly as in `keras_margin.data.load`.
 
+    `validation_identities` in (0, 1) holds out that share of the seen identities (at
+    least 2, leaving at least 2 to train on), drawn with `seed`: they leave `train`,
+    `validation`, `test` and `info`, and their pool images come back separately, to
+    measure verification on identities unseen in training without using the unseen
+    *test* identities (what `keras-margin tune` selects on). A seeded share of the seen
+    identities' validation images would not do: those identities are trained on.
+
     Returns:
-        An `OpenSetData(train, validation, test, unseen_images, unseen_labels, info)`.
+        An `OpenSetData(train, validation, test, unseen_images, unseen_labels, info)`;
+        with `validation_identities`, the pair `(OpenSetData, ValidationIdentities)`.
 
     Raises:
         ValueError: for an unknown `name` or an invalid argument (the message names it).
@@ -128,6 +159,7 @@ def load_open_set(
         known = ", ".join(sorted(OPEN_SET_SOURCES))
         raise ValueError(f"Unknown open-set dataset {name!r}; known: {known}.")
     check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
+    _check_validation_identities(validation_identities)
     source, unseen_classes = OPEN_SET_SOURCES[key](data_dir)
     return assemble_open_set(
         source,
@@ -138,6 +170,7 @@ def load_open_set(
         batch_size=batch_size,
         augment=augment,
         name=key,
+        validation_identities=validation_identities,
     )
 
 
@@ -155,6 +188,7 @@ def assemble_open_set(
     batch_size=64,
     augment=None,
     name=None,
+    validation_identities=0.0,
 ):
     """Builds an `OpenSetData` from a closed-set `SourceData` and the classes to hold out.
 
@@ -165,11 +199,23 @@ def assemble_open_set(
         samples_per_class, validation_split, seed, batch_size, augment: as in
             `keras_margin.data.load`, applied to the seen classes.
         name: the name recorded in the info; defaults to `source.name`.
+        validation_identities: as in `load_open_set`.
+
+    Returns:
+        As `load_open_set`.
     """
     check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
+    _check_validation_identities(validation_identities)
     seen_source, unseen_images, unseen_labels, unseen_names = hold_out_classes(
         source, unseen_classes, name=name
     )
+    identities = None
+    if validation_identities:
+        held_out = _draw_validation_identities(len(seen_source.class_names),
+                                               validation_identities, seed)
+        seen_source, images, labels, names = hold_out_classes(seen_source, held_out,
+                                                              held_out_split="train")
+        identities = ValidationIdentities(images.astype(np.float32), labels.astype(np.int32), names)
     train, validation, test, info = assemble(
         seen_source,
         samples_per_class=samples_per_class,
@@ -186,7 +232,7 @@ def assemble_open_set(
         unseen_class_counts=[int(count) for count in counts],
         num_unseen=int(len(unseen_labels)),
     )
-    return OpenSetData(
+    data = OpenSetData(
         train=train,
         validation=validation,
         test=test,
@@ -194,17 +240,29 @@ def assemble_open_set(
         unseen_labels=unseen_labels.astype(np.int32),
         info=open_info,
     )
+    return data if identities is None else (data, identities)
 
 
-def hold_out_classes(source, unseen_classes, name=None):
+def hold_out_classes(source, unseen_classes, name=None, held_out_split="test"):
     """Splits a closed-set source into its seen part and the unseen test images.
+
+    Args:
+        source: a `SourceData`.
+        unseen_classes: ids of the classes to hold out.
+        name: the name of the seen part; defaults to `source.name`.
+        held_out_split: where the held-out images come from: `"test"` (the unseen
+            identities of an open set) or `"train"`, the pool (validation identities,
+            so that no test image is used; their test images are dropped).
 
     Returns:
         `(seen_source, unseen_images, unseen_labels, unseen_class_names)`:
         `seen_source` is a `SourceData` of the other classes (pool and test), relabelled
-        `0 .. K-1` in their original order; the unseen images are the test images of
-        `unseen_classes`, labelled `0 .. U-1` in the order of `sorted(unseen_classes)`.
+        `0 .. K-1` in their original order; the unseen images are the `held_out_split`
+        images of `unseen_classes`, labelled `0 .. U-1` in the order of
+        `sorted(unseen_classes)`.
     """
+    if held_out_split not in ("test", "train"):
+        raise ValueError(f"`held_out_split` must be 'test' or 'train'; received {held_out_split!r}.")
     num_classes = len(source.class_names)
     unseen = _check_unseen_classes(unseen_classes, num_classes)
     held_out = set(unseen)
@@ -216,13 +274,20 @@ def hold_out_classes(source, unseen_classes, name=None):
 
     pool = seen_label[source.train_labels] >= 0
     test = seen_label[source.test_labels] >= 0
-    unseen_rows = unseen_label[source.test_labels] >= 0
+    held_images = getattr(source, f"{held_out_split}_images")
+    held_labels = getattr(source, f"{held_out_split}_labels")
+    unseen_rows = unseen_label[held_labels] >= 0
     if not unseen_rows.any():
         raise ValueError(
-            f"{source.name}: the unseen classes {unseen} have no test images to verify on."
+            f"{source.name}: the unseen classes {unseen} have no {held_out_split} images "
+            "to verify on."
         )
+    unseen_names = [source.class_names[label] for label in unseen]
     details = dict(source.details)
-    details["unseen_classes_original_ids"] = list(unseen)
+    if held_out_split == "test":
+        details["unseen_classes_original_ids"] = list(unseen)
+    else:
+        details["validation_identities"] = unseen_names
     # `replace` keeps the source's class (an `AudioSourceData` stays one).
     seen_source = dataclasses.replace(
         source,
@@ -235,12 +300,24 @@ def hold_out_classes(source, unseen_classes, name=None):
         source=source.source,
         details=details,
     )
-    return (
-        seen_source,
-        source.test_images[unseen_rows],
-        unseen_label[source.test_labels[unseen_rows]],
-        [source.class_names[label] for label in unseen],
-    )
+    return seen_source, held_images[unseen_rows], unseen_label[held_labels[unseen_rows]], unseen_names
+
+
+def _check_validation_identities(fraction):
+    number_in_range(fraction, "validation_identities", 0.0, 1.0, high_open=True)
+
+
+def _draw_validation_identities(num_seen, fraction, seed):
+    """A seeded `fraction` of `num_seen` identities: at least 2 (an impostor pair needs
+    two identities), leaving at least 2 to train on."""
+    count = max(2, round(fraction * num_seen))
+    if num_seen - count < 2:
+        raise ValueError(
+            f"`validation_identities`={fraction:g} holds out {count} of the {num_seen} seen "
+            "identities and leaves fewer than 2 to train on."
+        )
+    rng = np.random.default_rng(None if seed is None else [int(seed), _VALIDATION_IDENTITY_STREAM])
+    return sorted(rng.choice(num_seen, size=count, replace=False).tolist())
 
 
 def _check_unseen_classes(unseen_classes, num_classes):

@@ -3,6 +3,8 @@
 import numpy as np
 from keras import backend, ops
 
+from keras_margin.heads._class_logits import _in_xla_context
+
 
 def is_label_matrix(labels, num_classes):
     """True for a floating (batch, num_classes) one-hot or soft label matrix.
@@ -20,10 +22,12 @@ def is_label_matrix(labels, num_classes):
 def class_ids(labels, num_classes):
     """Returns `labels` as an int32 vector of class ids, checked to lie in [0, num_classes).
 
-    In eager execution and in TensorFlow graphs an id out of range raises
-    `InvalidArgumentError` / `ValueError`. Where no check can run (XLA, JAX jit) the caller
-    poisons the affected rows with NaN through `valid_class_ids`, so a bad id can never
-    produce a plausible but wrong loss.
+    The checks run on the labels as given, before the cast to int32: an int64 id of
+    2^32 + 1 would wrap around to 1, and a float id of 2.5 or NaN would be truncated.
+    In eager execution and in TensorFlow graphs a bad id raises `ValueError` /
+    `InvalidArgumentError`. Where no check can run (XLA, JAX jit) a bad id is returned
+    as -1, which the caller turns into NaN logits (`valid_class_ids`), so a bad id can
+    never produce a plausible but wrong loss.
     """
     shape = tuple(labels.shape)
     if len(shape) == 2 and shape[-1] == 1:
@@ -34,11 +38,24 @@ def class_ids(labels, num_classes):
             f"(batch, {num_classes}) floating label matrix. Received shape {shape} "
             f"with dtype {backend.standardize_dtype(labels.dtype)}."
         )
-    ids = ops.cast(labels, "int32")
-    if backend.is_float_dtype(backend.standardize_dtype(labels.dtype)):
-        # A float id such as 2.7 would be truncated to 2 by the cast.
-        _check(ops.equal(ops.cast(ids, labels.dtype), labels), "`labels` given as floats must be whole numbers (class ids).")
-    return _check_in_range(ids, num_classes)
+    labels = ops.convert_to_tensor(labels)
+    dtype = backend.standardize_dtype(labels.dtype)
+    is_float = backend.is_float_dtype(dtype)
+    if dtype in ("bool", "int8", "int16", "uint8", "uint16"):
+        # `num_classes` (< 2^31) may not fit these; it fits every other integer dtype.
+        labels = ops.cast(labels, "int32")
+    valid = ops.logical_and(labels >= 0, labels < num_classes)
+    if is_float:
+        # NaN fails every comparison, so it is invalid here too.
+        whole = ops.equal(ops.floor(labels), labels)
+        labels = _check(whole, "`labels` given as floats must be whole numbers (class ids).", labels)
+        valid = ops.logical_and(valid, whole)
+    message = (
+        f"`labels` must be class ids in [0, {num_classes}) (num_classes={num_classes}); "
+        "found an id outside that range."
+    )
+    ids = ops.where(valid, ops.cast(labels, "int32"), -1)
+    return _check(valid, message, ids)
 
 
 def valid_class_ids(ids, num_classes):
@@ -46,12 +63,13 @@ def valid_class_ids(ids, num_classes):
     return ops.logical_and(ids >= 0, ids < num_classes)
 
 
-def _check_in_range(ids, num_classes):
-    message = (
-        f"`labels` must be class ids in [0, {num_classes}) (num_classes={num_classes}); "
-        "found an id outside that range."
-    )
-    return _check(valid_class_ids(ids, num_classes), message, ids)
+def checks_raise():
+    """Whether a failed label check raises here: TensorFlow outside XLA.
+
+    Elsewhere (XLA, and JAX or PyTorch, which may be tracing) callers must make a bad
+    label visible themselves.
+    """
+    return backend.backend() == "tensorflow" and not _in_xla_context()
 
 
 def _check(condition, message, value=None):

@@ -124,15 +124,17 @@ class AdaCos(CosineMarginHead):
                 embeddings, labels=labels, training=training,
                 return_inference_logits=return_inference_logits, return_labels=return_labels,
             )
-        embeddings = ops.cast(embeddings, self.compute_dtype)
+        # `embeddings` stay as given: `inference_logits` casts them, and bounds the
+        # gradient it sends back to float16 embeddings by their dtype.
+        dtype = self.compute_dtype
         if _labels.is_label_matrix(labels, self.num_classes):
-            weights = ops.cast(labels, embeddings.dtype)
+            weights = ops.cast(labels, dtype)
             rows_ok = ops.all(ops.isfinite(weights), axis=-1)
             valid_ids = None
         else:
             ids = _labels.class_ids(labels, self.num_classes)
             rows_ok = valid_ids = _labels.valid_class_ids(ids, self.num_classes)
-            weights = ops.one_hot(ops.where(rows_ok, ids, 0), self.num_classes, dtype=embeddings.dtype)
+            weights = ops.one_hot(ops.where(rows_ok, ids, 0), self.num_classes, dtype=dtype)
         logits = self.inference_logits(embeddings)  # at the previous scale
         previous = ops.cast(self.scale_variable, logits.dtype)
         scale = self._next_scale(ops.stop_gradient(logits), ops.stop_gradient(weights), rows_ok, previous)

@@ -40,9 +40,10 @@ class AdaFace(CosineMarginHead):
     `mean` and `std` are exponential moving averages (rate `t_alpha`) of the batch mean
     and standard deviation (Bessel-corrected, as `torch.std`; 0 for a batch of one) of
     the clipped norms, updated at each training call with labels before the margin is
-    computed, as in the official code. They are non-trainable variables (`batch_mean`,
-    `batch_std`, starting at 20 and 100): saved with the model and left untouched by
-    calls with `training=False` or without labels.
+    computed, as in the official code. Rows with a non-finite embedding are left out of
+    the statistics (a batch with no finite row leaves them unchanged). They are
+    non-trainable variables (`batch_mean`, `batch_std`, starting at 20 and 100): saved
+    with the model and left untouched by calls with `training=False` or without labels.
 
     Args:
         num_classes: number of classes, at least 2.
@@ -86,10 +87,11 @@ class AdaFace(CosineMarginHead):
 
     def on_training_step(self, context):
         norms = _safe_norms(context)
-        count = ops.cast(ops.shape(norms)[0], norms.dtype)
-        mean = ops.mean(norms)
-        std = ops.sqrt(ops.sum(ops.square(norms - mean)) / ops.maximum(count - 1.0, 1.0))
-        rate = self.t_alpha
+        # Rows with a non-finite embedding are left out, as if not in the batch.
+        mean, count = context.mean_over_finite_rows(norms)
+        deviations = ops.where(context.finite_rows(), ops.square(norms - mean), 0.0)
+        std = ops.sqrt(ops.sum(deviations) / ops.maximum(count - 1.0, 1.0))
+        rate = self.t_alpha * ops.cast(count > 0.0, mean.dtype)
         self.batch_mean.assign(rate * mean + (1.0 - rate) * self.batch_mean)
         self.batch_std.assign(rate * std + (1.0 - rate) * self.batch_std)
 

@@ -3,17 +3,30 @@
 import inspect
 
 import keras
+import numpy as np
 from keras import backend
 from keras import ops
 
 from keras_margin.heads import _labels
 from keras_margin.heads import _class_logits
 from keras_margin.heads import _sampling
+from keras_margin.heads._class_logits import upstream_gradients
 from keras_margin.heads.margin_context import MarginContext
 from keras_margin.utils import validation
 
 # Floor for embedding norms, so a zero embedding gives cosines of 0 instead of 0 / 0.
 _EMBEDDING_NORM_EPSILON = 1e-12
+# Logits are clipped to +-LOGIT_LIMIT. Only heads whose logits grow with ||x|| (Softmax,
+# L-Softmax, SphereFace) or with an enormous scale reach it; at this size the softmax
+# is a hard max anyway, and a batch's summed cross-entropy (< 2 * limit per sample)
+# stays finite for any realistic batch.
+LOGIT_LIMIT = 1e30
+# Under float16 inputs the norm floor of a cosine head is raised until
+# ||d logits / d x|| <= s / floor fits float16 this many times over (the softmax's
+# |p - y|_1 <= 2 and a margin's slope take part of it).
+_GRADIENT_HEADROOM = 16.0
+# Rows whose largest entry is within 2^+-32 are used as they are (`_Rows`).
+_ORDINARY_EXPONENT = 32.0
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
@@ -78,6 +91,15 @@ class MarginHead(keras.layers.Layer):
 
     Under a `mixed_float16` or `mixed_bfloat16` policy a head computes in float32:
     margins on half-precision cosines are too coarse and `exp(s * cos)` overflows.
+    Embeddings are cast to float32 first; a cosine head then divides float16
+    embeddings by `max(||x||, 16 * s / 65504)` instead of `||x||`, so the gradient sent
+    back to the float16 embeddings (at most about `s / ||x||`) stays finite.
+
+    Any finite embedding gives finite logits and gradients. Norms are computed on rows
+    divided by a power of two near their largest entry (exact, and no overflow of
+    `sum(x^2)`); heads whose logits grow with `||x||` multiply that power of two back
+    and clip the logits to `+-LOGIT_LIMIT` (1e30), where their gradient is zero (a
+    saturated logit). Zero embeddings (norm <= 1e-12) have cosines 0 and no gradient.
 
     Args:
         num_classes: number of classes, at least 2.
@@ -103,8 +125,15 @@ class MarginHead(keras.layers.Layer):
         dtype=None,
         **kwargs,
     ):
+        validation.floating_dtype(dtype, "dtype")
+        # No autocast: `call` casts the embeddings itself, and needs their dtype to keep
+        # the gradient it sends back to half-precision embeddings finite.
+        kwargs.setdefault("autocast", False)
         super().__init__(dtype=_float32_under_mixed_precision(dtype), **kwargs)
-        self.num_classes = validation.integer_at_least(num_classes, 2, "num_classes")
+        # Class ids are int32.
+        self.num_classes = validation.integer_at_least(
+            num_classes, 2, "num_classes", maximum=validation.INT32_MAX
+        )
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         if self.has_margin:
@@ -197,7 +226,6 @@ class MarginHead(keras.layers.Layer):
             `logits`, or a tuple `(logits, [inference_logits], [labels])` with the
             requested extras in that order.
         """
-        embeddings = ops.cast(embeddings, self.compute_dtype)
         with_margin = labels is not None and training
         target_labels = labels
         if with_margin and not _labels.is_label_matrix(labels, self.num_classes):
@@ -217,6 +245,11 @@ class MarginHead(keras.layers.Layer):
                 inference_logits, logits, _ = self._margin_on_class_ids(embeddings, ids)
             else:
                 logits = inference_logits = self.inference_logits(embeddings)
+                if not _labels.checks_raise():
+                    # The margin path turns rows with a bad id into NaN; without a margin
+                    # that is done here, so a bad id fails loudly where nothing can raise.
+                    valid = _labels.valid_class_ids(ids, self.num_classes)
+                    logits = ops.where(ops.expand_dims(valid, -1), logits, float("nan"))
         else:
             if with_margin and self.sample_rate is not None:
                 raise ValueError(
@@ -225,9 +258,13 @@ class MarginHead(keras.layers.Layer):
                     "to every class, so no sample smaller than all classes keeps them. "
                     "Train with class ids, or use `sample_rate=None`."
                 )
-            logits = inference_logits = self.inference_logits(embeddings)
             if with_margin and self.has_margin:
-                logits = self._margin_on_label_matrix(embeddings, logits, labels)
+                rows = self._rows(embeddings)
+                row_logits = self._row_logits(rows)
+                inference_logits = self._finish(row_logits, rows)
+                logits = self._margin_on_label_matrix(rows, row_logits, labels)
+            else:
+                logits = inference_logits = self.inference_logits(embeddings)
         outputs = (logits,)
         if return_inference_logits:
             outputs += (inference_logits,)
@@ -237,11 +274,8 @@ class MarginHead(keras.layers.Layer):
 
     def inference_logits(self, embeddings):
         """Logits without margin: `r_b * c_j * cos(theta_bj)` for every class."""
-        return self._pool_centers(
-            _class_logits.class_logits(
-                self._scaled_embeddings(embeddings), self._kernel_value(), self.normalize_centers
-            )
-        )
+        rows = self._rows(embeddings)
+        return self._finish(self._row_logits(rows), rows)
 
     def get_config(self):
         config = super().get_config()
@@ -276,15 +310,52 @@ class MarginHead(keras.layers.Layer):
             return ops.transpose(_gather_rows(self.kernel, columns))
         return ops.take(self._kernel_value(), columns, axis=1)
 
-    def _scaled_embeddings(self, embeddings):
-        if not self.normalize_embeddings:
-            return embeddings
-        squared_norms = _squared_norms(embeddings)
-        return _unit_rows(embeddings, squared_norms) * self.logit_scale(_norms(squared_norms))
+    def _rows(self, embeddings):
+        """The embeddings in the compute dtype, split into `_Rows`."""
+        embeddings = ops.convert_to_tensor(embeddings)
+        input_dtype = backend.standardize_dtype(embeddings.dtype)
+        return _Rows(ops.cast(embeddings, self.compute_dtype), input_dtype)
 
-    def _target_scale(self, embeddings):
-        """`r_b * c_j` for every class: (B, 1) for unit centres, else (B, C)."""
-        scale = self.logit_scale(_embedding_norms(embeddings))
+    def _row_scale(self, rows):
+        """`r_b` of the logits `_row_logits` gives: (B, 1).
+
+        Cosine heads: `s`. Heads whose `r_b` is `||x_b||`: the norm of `rows.rows`,
+        since their logits are computed on `x_b / rows.scales` (`_finish` multiplies
+        the power of two back).
+        """
+        if self.normalize_embeddings:
+            return self.logit_scale(rows.norms)
+        return self.logit_scale(rows.row_norms)
+
+    def _logit_inputs(self, rows):
+        """The (B, D) matrix multiplied by the centres: `r_b * x_b / ||x_b||` or `x_b / 2^e_b`."""
+        if not self.normalize_embeddings:
+            return rows.rows
+        scale = self.logit_scale(rows.norms)
+        return _unit_rows(rows, _norm_floor(scale, rows.input_dtype)) * scale
+
+    def _row_logits(self, rows):
+        """(B, C) logits before `_finish`, each class pooled over its centres."""
+        return self._pool_centers(
+            _class_logits.class_logits(
+                self._logit_inputs(rows), self._kernel_value(), self.normalize_centers
+            )
+        )
+
+    def _finish(self, row_logits, rows):
+        """The logits from `_row_logits`-style logits.
+
+        Heads whose logits grow with `||x||` multiply back the power of two their rows
+        were divided by and clip to `+-LOGIT_LIMIT`. Cosine heads' logits are bounded by
+        `s` already and are returned as they are.
+        """
+        if self.normalize_embeddings:
+            return row_logits
+        return _scale_back(row_logits, rows.scales, rows.all_ordinary)
+
+    def _target_scale(self, rows):
+        """`r_b * c_j` of the row logits: (B, 1) for unit centres, else (B, C)."""
+        scale = self._row_scale(rows)
         if self.normalize_centers:
             return scale
         return scale * _class_logits.column_norms(self._kernel_value())
@@ -297,20 +368,18 @@ class MarginHead(keras.layers.Layer):
         pooled = ops.reshape(logits, (-1, num_classes, self.centers_per_class))
         return ops.max(pooled, axis=-1)
 
-    def _logits_and_targets(self, embeddings, ids, kernel, num_classes):
-        """(B, n) logits, their (B,) target entries and the (B,) target centre norms.
+    def _logits_and_targets(self, rows, ids, kernel, num_classes):
+        """(B, n) row logits, their (B,) target entries and the (B,) target centre norms.
 
         `kernel` is (D, n*K): all centres, or the sampled classes' centres.
         """
+        inputs = self._logit_inputs(rows)
         if self.centers_per_class == 1:
-            return _class_logits.class_logits_and_targets(
-                self._scaled_embeddings(embeddings), kernel, ids, self.normalize_centers
-            )
+            return _class_logits.class_logits_and_targets(inputs, kernel, ids, self.normalize_centers)
         # Several centres per class are pooled by a max, so the fused op's in-place
         # target gradient does not apply; a gather on the pooled logits does.
         logits = self._pool_centers(
-            _class_logits.class_logits(self._scaled_embeddings(embeddings), kernel, self.normalize_centers),
-            num_classes,
+            _class_logits.class_logits(inputs, kernel, self.normalize_centers), num_classes
         )
         targets = _class_logits.gather_targets(logits, ids)
         return logits, targets, ops.ones_like(targets)
@@ -326,6 +395,7 @@ class MarginHead(keras.layers.Layer):
         With `sample`, the logits cover only the sampled classes (in class order) and
         the labels are each row's position among them; otherwise they are `ids`.
         """
+        rows = self._rows(embeddings)
         valid = _labels.valid_class_ids(ids, self.num_classes)
         ids = ops.where(valid, ids, 0)
         if sample:
@@ -336,55 +406,58 @@ class MarginHead(keras.layers.Layer):
         else:
             local_ids, kernel, width = ids, self._kernel_value(), self.num_classes
         logits, target_logits, target_center_norms = self._logits_and_targets(
-            embeddings, local_ids, kernel, width
+            rows, local_ids, kernel, width
         )
-        embedding_norms = _embedding_norms(embeddings)
-        scale = self.logit_scale(embedding_norms)[:, 0] * target_center_norms
+        scale = self._row_scale(rows)[:, 0] * target_center_norms
         # (B, 1), not (B,): per-sample context fields are (B, 1) and must not broadcast
         # against the target cosines into a (B, B) matrix.
         target_cosines = ops.expand_dims(_safe_divide(target_logits, scale), -1)
         # The context keeps the true class ids: per-class hooks (LDAM's margins,
         # Sub-center ArcFace's counts) index all C classes, sampled or not.
         context = MarginContext(
-            embeddings, embedding_norms, target_cosines, ops.expand_dims(ids, -1), None, self.num_classes
+            rows.embeddings, rows.norms, target_cosines, ops.expand_dims(ids, -1), None, self.num_classes
         )
         self._run_hook(self.on_training_step, context=context)
         margined_cosines = self._scaled_margin(
             self._run_hook(self.target_cosine, target_cosines, context=context), target_cosines
         )
-        margined = scale * ops.squeeze(margined_cosines, -1)
+        margined = _saturate(scale * ops.squeeze(margined_cosines, -1))
         # A row whose id is out of range becomes NaN (where no assertion can run, e.g.
         # under XLA), so a bad label never yields a plausible loss.
         margined = ops.where(valid, margined, float("nan"))
         training_logits = logits
         if self.adjusts_non_target_logits:
-            row_scale = self._target_scale(embeddings)
+            row_scale = self._target_scale(rows)
             cosines = _safe_divide(logits, row_scale)
             training_logits = row_scale * self._scaled_margin(
                 self.non_target_cosine(cosines, context), cosines
             )
         indices = _class_logits.target_indices(local_ids)
-        return logits, ops.scatter_update(training_logits, indices, margined), local_ids
+        training_logits = ops.scatter_update(training_logits, indices, margined)
+        return self._finish(logits, rows), self._finish(training_logits, rows), local_ids
 
-    def _margin_on_label_matrix(self, embeddings, logits, labels):
-        """`logits + y * (margined - logits)`: each class's margin by its label mass."""
+    def _margin_on_label_matrix(self, rows, logits, labels):
+        """`logits + y * (margined - logits)`: each class's margin by its label mass.
+
+        `logits` are the row logits (`_row_logits`); returns finished logits.
+        """
         labels = ops.cast(labels, logits.dtype)
-        scale = self._target_scale(embeddings)
+        scale = self._target_scale(rows)
         cosines = _safe_divide(logits, scale)
         label_mass = ops.sum(labels, axis=-1, keepdims=True)
         target_cosines = ops.sum(labels * cosines, axis=-1, keepdims=True) / ops.maximum(
             label_mass, _EMBEDDING_NORM_EPSILON
         )
         context = MarginContext(
-            embeddings, _embedding_norms(embeddings), target_cosines, None, labels, self.num_classes
+            rows.embeddings, rows.norms, target_cosines, None, labels, self.num_classes
         )
         self._run_hook(self.on_training_step, context=context)
-        margined = scale * self._scaled_margin(
-            self._run_hook(self.target_cosine, cosines, context=context), cosines
-        )
+        margined_cosines = self._run_hook(self.target_cosine, cosines, context=context)
+        margined = _saturate(scale * self._scaled_margin(margined_cosines, cosines))
         if self.adjusts_non_target_logits:
-            logits = scale * self._scaled_margin(self.non_target_cosine(cosines, context), cosines)
-        return logits + labels * (margined - logits)
+            non_target = self._scaled_margin(self.non_target_cosine(cosines, context), cosines)
+            logits = _saturate(scale * non_target)
+        return self._finish(logits + labels * (margined - logits), rows)
 
     def _scaled_margin(self, margined, cosines):
         """`alpha * margined + (1 - alpha) * cosines`; exactly `margined` at alpha = 1."""
@@ -412,28 +485,101 @@ def _gather_rows(variable, rows):
     return ops.take(variable, rows, axis=0)
 
 
-def _squared_norms(embeddings):
-    return ops.sum(ops.square(embeddings), axis=-1, keepdims=True)
+class _Rows:
+    """A batch of embeddings with norms that cannot overflow or underflow.
+
+    Attributes:
+        embeddings: (B, D) embeddings `x`, in the compute dtype.
+        input_dtype: the dtype the embeddings came in (their gradient's dtype).
+        scales: (B, 1) powers of two `2^e_b`, without gradient: 1 for rows whose largest
+            `|x_bd|` lies in [2^-32, 2^32] (and zero and non-finite rows), where neither
+            `sum(x^2)` nor a logit `x . W_j` can overflow or underflow; for the other
+            rows, the power of two just below the largest `|x_bd|`.
+        all_ordinary: scalar bool, whether every scale is 1 (`rows` is `embeddings`).
+        rows: (B, D) `x_b / 2^e_b`, computed exactly.
+        row_squared_norms: (B, 1) `||rows_b||^2`, floored at 1e-24 (zero rows only).
+        row_norms: (B, 1) `||rows_b||`.
+        norms: (B, 1) `||x_b||`, floored at 1e-12 and capped at the dtype's largest value.
+    """
+
+    def __init__(self, embeddings, input_dtype):
+        dtype = backend.standardize_dtype(embeddings.dtype)
+        info = np.finfo(dtype)
+        largest = ops.max(ops.abs(embeddings), axis=-1, keepdims=True)
+        usable = ops.logical_and(largest > 0.0, ops.isfinite(largest))
+        exponent = ops.floor(ops.log2(ops.where(usable, largest, 1.0)))
+        ordinary = ops.logical_or(ops.logical_not(usable), ops.abs(exponent) <= _ORDINARY_EXPONENT)
+        # Within the normal range, so that 2^e and x / 2^e are exact.
+        exponent = ops.clip(exponent, float(info.minexp), float(info.maxexp - 1))
+        exponent = ops.where(ordinary, 0.0, exponent)
+        self.embeddings = embeddings
+        self.input_dtype = input_dtype
+        self.all_ordinary = ops.all(ordinary)
+        self.scales = ops.stop_gradient(ops.power(ops.cast(2.0, dtype), exponent))
+        self.rows = embeddings / self.scales
+        self.row_squared_norms = ops.maximum(
+            ops.sum(ops.square(self.rows), axis=-1, keepdims=True), _EMBEDDING_NORM_EPSILON**2
+        )
+        self.row_norms = ops.sqrt(self.row_squared_norms)
+        self.norms = ops.clip(self.scales * self.row_norms, _EMBEDDING_NORM_EPSILON, float(info.max))
 
 
-def _norms(squared_norms):
-    return ops.sqrt(ops.maximum(squared_norms, _EMBEDDING_NORM_EPSILON**2))
+def unit_rows(embeddings):
+    """`x / ||x||` for a (B, D) tensor, zero rows mapped to zero, for any finite `x`."""
+    return _unit_rows(_Rows(embeddings, backend.standardize_dtype(embeddings.dtype)), 0.0)
 
 
-def _embedding_norms(embeddings):
-    return _norms(_squared_norms(embeddings))
-
-
-def _unit_rows(embeddings, squared_norms):
-    """`x / ||x||`, with zero rows (norm below the floor) mapped to zero.
+def _unit_rows(rows, floor):
+    """`x / max(||x||, floor)`, with zero rows (norm below 1e-12) mapped to zero.
 
     A zero embedding has no direction; mapping it to 0 gives it cosines of 0 and a zero
-    gradient, where dividing by the floored norm would give a gradient of 1e12, which
-    overflows float16 under mixed precision.
+    gradient, where dividing by the floored norm would give a gradient of 1e12. The
+    `floor` (at least 1e-12, larger for float16 inputs: `_norm_floor`) bounds the
+    gradient `1 / max(||x||, floor)` for the small rows that are not zero.
     """
-    is_zero = squared_norms <= _EMBEDDING_NORM_EPSILON**2
-    inverse_norms = ops.where(is_zero, 0.0, ops.rsqrt(ops.where(is_zero, 1.0, squared_norms)))
-    return embeddings * inverse_norms
+    norms = rows.scales * rows.row_norms  # may be inf: only compared
+    is_zero = norms <= _EMBEDDING_NORM_EPSILON
+    # x / floor = rows * 2^e / floor; x / ||x|| = rows / ||rows||.
+    inverse = ops.where(norms < floor, rows.scales / floor, ops.rsqrt(rows.row_squared_norms))
+    return rows.rows * ops.where(is_zero, 0.0, inverse)
+
+
+def _norm_floor(logit_scale, input_dtype):
+    """The smallest norm a cosine head divides by, for embeddings of `input_dtype`.
+
+    1e-12, except where `s / 1e-12` would not fit the embeddings' dtype (float16): there
+    the gradient `s / max(||x||, floor)` must, `_GRADIENT_HEADROOM` times over.
+    """
+    if input_dtype != "float16":
+        return _EMBEDDING_NORM_EPSILON
+    largest = float(np.finfo(input_dtype).max)
+    return ops.maximum(ops.abs(logit_scale) * (_GRADIENT_HEADROOM / largest), _EMBEDDING_NORM_EPSILON)
+
+
+@ops.custom_gradient
+def _scale_back(row_logits, scales, all_ordinary):
+    """`clip(row_logits * scales, +-LOGIT_LIMIT)`, at no cost when every scale is 1.
+
+    Ordinary rows (all scales 1) cannot reach the limit unless centres have norms near
+    1e27, so the two (B, C) passes are skipped there. The gradient is written out so
+    that differentiating the `cond` keeps no (B, C) intermediate for the branch not taken.
+    """
+    logits = ops.cond(all_ordinary, lambda: row_logits, lambda: _saturate(row_logits * scales))
+
+    def grad(*args, upstream=None):
+        upstream = upstream_gradients(args, upstream)
+
+        def saturated():
+            return ops.where(ops.abs(logits) < LOGIT_LIMIT, upstream * scales, 0.0)
+
+        return ops.cond(all_ordinary, lambda: upstream, saturated), None, None
+
+    return logits, grad
+
+
+def _saturate(logits):
+    """Clips logits to `+-LOGIT_LIMIT` (NaN stays NaN); zero gradient beyond the limit."""
+    return ops.clip(logits, -LOGIT_LIMIT, LOGIT_LIMIT)
 
 
 def _safe_divide(numerator, denominator):

@@ -51,8 +51,7 @@ class CosineMarginHead(MarginHead):
         self._scale = auto_scale(self.num_classes) if self._scale_setting == AUTO else self._scale_setting
         if sample_rate is not None:
             sample_rate = validation.number_in_range(sample_rate, "sample_rate", 0.0, 1.0, low_open=True)
-        if seed is not None:
-            seed = validation.integer_at_least(seed, 0, "seed")
+        seed = validation.seed(seed, "seed")
         self.sample_rate = sample_rate
         self.seed = seed
         if sample_rate is not None:

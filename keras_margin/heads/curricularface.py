@@ -27,9 +27,9 @@ class CurricularFace(CosineMarginHead):
 
     `t` is an exponential moving average (rate 0.01) of the batch mean target cosine,
     without gradient, updated at each training call with labels before the logits are
-    computed (starting at 0). It is a non-trainable variable, saved with the model and
-    left untouched by calls with `training=False` or without labels. Inference logits
-    are `s * cos(theta_j)`.
+    computed (starting at 0; rows with a non-finite embedding are left out). It is a
+    non-trainable variable, saved with the model and left untouched by calls with
+    `training=False` or without labels. Inference logits are `s * cos(theta_j)`.
 
     With a label matrix, the target cosine of a row is its label-mass-weighted mean
     cosine; it sets both the hard-negative threshold and the `t` update.
@@ -66,8 +66,10 @@ class CurricularFace(CosineMarginHead):
         self.t = self.add_weight(name="t", shape=(), initializer="zeros", trainable=False)
 
     def on_training_step(self, context):
-        batch_mean = ops.mean(ops.stop_gradient(context.target_cosines))
-        self.t.assign(_T_RATE * batch_mean + (1.0 - _T_RATE) * self.t)
+        # Rows with a non-finite embedding are left out, as if not in the batch.
+        batch_mean, count = context.mean_over_finite_rows(ops.stop_gradient(context.target_cosines))
+        rate = _T_RATE * ops.cast(count > 0.0, batch_mean.dtype)
+        self.t.assign(rate * batch_mean + (1.0 - rate) * self.t)
 
     def target_cosine(self, cosine):
         return _angles.add_angle(cosine, self.margin)

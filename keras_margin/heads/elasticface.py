@@ -84,10 +84,8 @@ class ElasticFace(CosineMarginHead):
         if not isinstance(plus, bool):
             raise ValueError(f"`plus` must be True or False; received {plus!r}.")
         self.plus = plus
-        if seed is not None:
-            seed = validation.integer_at_least(seed, 0, "seed")
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = validation.seed(seed, "seed")
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def draw_margins(self, target_cosines):
         """(batch, 1) margins for (batch, 1) target cosines; advances the seed."""

@@ -17,7 +17,7 @@ class LargeMarginSoftmax(MultiplicativeAngularMargin):
 
     Args:
         num_classes: number of classes, at least 2.
-        margin: integer multiplicative margin `m` >= 1 (default 4).
+        margin: integer multiplicative margin `m` in [1, 64] (default 4).
         lambda_base: initial lambda, >= 0 (default 1000.0); 0 disables the blend.
         lambda_gamma: annealing rate, >= 0 (default 2.5e-5).
         lambda_power: annealing power, >= 0 (default 35.0).

@@ -17,8 +17,9 @@ class MarginContext:
 
     Attributes:
         embeddings: the (batch, embedding_dim) embeddings, in the head's compute dtype.
-        embedding_norms: (batch, 1) `||x_b||`, floored at 1e-12. It carries a gradient
-            (MagFace learns through it); a head whose paper detaches it applies
+        embedding_norms: (batch, 1) `||x_b||`, floored at 1e-12 and, for embeddings
+            too large for float32 norms, capped at the largest float32. It carries a
+            gradient (MagFace learns through it); a head whose paper detaches it applies
             `ops.stop_gradient` itself (AdaFace).
         target_cosines: (batch, 1) `cos(theta_{b, y_b})`, with a gradient; for a label
             matrix the label-mass-weighted mean of the row's cosines.
@@ -36,6 +37,24 @@ class MarginContext:
         self.class_ids = class_ids
         self.labels = labels
         self.num_classes = num_classes
+
+    def finite_rows(self):
+        """(batch, 1) bool: the rows whose embedding norm and target cosine are finite.
+
+        Hooks that update state from the batch (running statistics, counts) use only
+        these rows, so one NaN or Inf embedding cannot poison every later call.
+        """
+        return ops.logical_and(ops.isfinite(self.embedding_norms), ops.isfinite(self.target_cosines))
+
+    def mean_over_finite_rows(self, values):
+        """`(mean, count)`: the mean of (batch, 1) `values` over `finite_rows`, and how many.
+
+        The mean is 0 when no row is finite; check `count > 0` before using it.
+        """
+        finite = self.finite_rows()
+        count = ops.sum(ops.cast(finite, values.dtype))
+        total = ops.sum(ops.where(finite, values, 0.0))
+        return total / ops.maximum(count, 1.0), count
 
     def per_class(self, values):
         """A per-class vector (num_classes,) laid out to broadcast against the cosines.

@@ -8,6 +8,10 @@ from keras import ops
 from keras_margin.heads.base import MarginHead
 from keras_margin.utils import validation
 
+# `psi` is built from about 2m elementwise ops (the threshold count and the Chebyshev
+# recurrence), so the graph grows with m; the papers use m <= 4.
+MAX_MARGIN = 64
+
 
 @keras.saving.register_keras_serializable(package="keras_margin")
 class MultiplicativeAngularMargin(MarginHead):
@@ -28,7 +32,7 @@ class MultiplicativeAngularMargin(MarginHead):
 
     Args:
         num_classes: number of classes, at least 2.
-        margin: the integer multiplicative margin `m` >= 1.
+        margin: the integer multiplicative margin `m`, in [1, 64].
         lambda_base, lambda_gamma, lambda_power, lambda_min: the annealing schedule,
             each >= 0.
         **kwargs: `MarginHead` and `keras.layers.Layer` arguments.
@@ -47,7 +51,7 @@ class MultiplicativeAngularMargin(MarginHead):
         **kwargs,
     ):
         super().__init__(num_classes, **kwargs)
-        self.margin = validation.integer_at_least(margin, 1, "margin")
+        self.margin = validation.integer_at_least(margin, 1, "margin", maximum=MAX_MARGIN)
         self.lambda_base = validation.non_negative(lambda_base, "lambda_base")
         self.lambda_gamma = validation.non_negative(lambda_gamma, "lambda_gamma")
         self.lambda_power = validation.non_negative(lambda_power, "lambda_power")

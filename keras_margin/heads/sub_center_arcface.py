@@ -8,6 +8,7 @@ from keras import ops
 from keras_margin.heads import _class_logits
 from keras_margin.heads import _labels
 from keras_margin.heads.arcface import ArcFace
+from keras_margin.heads.base import unit_rows
 from keras_margin.utils import validation
 
 
@@ -57,7 +58,10 @@ class SubCenterArcFace(ArcFace):
 
     def __init__(self, num_classes, scale=64.0, margin=0.5, sub_centers=3, easy_margin=False, **kwargs):
         super().__init__(num_classes, scale=scale, margin=margin, easy_margin=easy_margin, **kwargs)
-        self.sub_centers = validation.integer_at_least(sub_centers, 1, "sub_centers")
+        # Class ids times K index the int32 centre columns.
+        self.sub_centers = validation.integer_at_least(
+            sub_centers, 1, "sub_centers", maximum=validation.INT32_MAX // self.num_classes
+        )
         self.centers_per_class = self.sub_centers
 
     def build(self, embeddings_shape, labels_shape=None):
@@ -72,7 +76,8 @@ class SubCenterArcFace(ArcFace):
     def on_training_step(self, context):
         ids = context.dominant_class_ids()
         nearest = self._nearest_sub_centers(ops.stop_gradient(context.embeddings), ids)
-        self.assignment_counts.assign_add(self._count(nearest, ids))
+        # A row with a non-finite embedding has no nearest sub-centre: not counted.
+        self.assignment_counts.assign_add(self._count(nearest, ids, weights=context.finite_rows()))
 
     @property
     def class_centers(self):
@@ -121,8 +126,7 @@ class SubCenterArcFace(ArcFace):
         )
         embeddings, ids = self._embeddings_and_ids(embeddings, labels)
         centers = ops.take(self.dominant_centers(embeddings, ids), ids, axis=0)
-        squared_norms = ops.sum(ops.square(embeddings), axis=-1)
-        cosines = ops.sum(embeddings * centers, axis=-1) * ops.rsqrt(ops.maximum(squared_norms, 1e-24))
+        cosines = ops.sum(unit_rows(embeddings) * centers, axis=-1)
         return cosines < math.cos(math.radians(threshold_degrees))
 
     def get_config(self):
@@ -145,12 +149,14 @@ class SubCenterArcFace(ArcFace):
         """
         centers = self._gather_centers(ids)  # (D, B*K), only the target classes' centres
         centers = ops.reshape(centers, (ops.shape(centers)[0], -1, self.sub_centers))
-        # ||x_b|| is the same for the K candidates of a row, so it does not change argmax.
-        products = ops.einsum("bd,dbk->bk", embeddings, centers)
+        # Unit rows: x_b . W_k can overflow float32 where the cosine cannot.
+        products = ops.einsum("bd,dbk->bk", unit_rows(embeddings), centers)
         norms = ops.sqrt(ops.maximum(ops.sum(ops.square(centers), axis=0), 1e-24))
         return ops.cast(ops.argmax(products / norms, axis=-1), "int32")
 
-    def _count(self, nearest, ids):
-        """(C, K) counts of samples per (class, nearest sub-centre)."""
+    def _count(self, nearest, ids, weights=None):
+        """(C, K) counts of samples per (class, nearest sub-centre); `weights` (B, 1) masks rows."""
         one_hot = ops.one_hot(nearest, self.sub_centers, dtype=self.assignment_counts.dtype)
+        if weights is not None:
+            one_hot = one_hot * ops.cast(weights, one_hot.dtype)
         return ops.segment_sum(one_hot, ids, num_segments=self.num_classes)

@@ -28,19 +28,25 @@ def export_serving(model, filepath, input_signature=None, verbose=True):
 
     def serve(inputs):
         inputs = _checked_shape(inputs, input_signature)
+        # An empty batch runs as one row of zeros, cut away at the end: some layers
+        # fail on zero rows (Keras' MelSpectrogram pads with MirrorPad, which refuses
+        # a dimension of size 0).
+        rows = tf.shape(inputs)[0]
+        one_row = tf.zeros(tf.concat([[1], tf.shape(inputs)[1:]], 0), inputs.dtype)
+        inputs = tf.ensure_shape(tf.cond(rows > 0, lambda: inputs, lambda: one_row), inputs.shape)
         # training=False everywhere: Keras' own export leaves random preprocessing
         # layers in their default (training) state.
         embeddings = model.backbone(inputs, training=False)
         logits = model.head(embeddings, training=False)
-        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32) / model.temperature, axis=-1)
-        embeddings = tf.math.l2_normalize(tf.cast(embeddings, tf.float32), axis=-1, epsilon=1e-24)
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32) / model.temperature, axis=-1)[:rows]
+        embeddings = tf.math.l2_normalize(tf.cast(embeddings, tf.float32)[:rows], axis=-1, epsilon=1e-24)
         class_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         if not inputs.dtype.is_floating:  # ids, strings: nothing can be NaN
             return {"probabilities": probabilities, "class_id": class_id, "embedding": embeddings}
         # A NaN or Inf input value has no meaning, and pooling and ReLU can hide it (the
         # network then answers a confident class): such rows answer NaN and class -1,
         # and the other rows of the batch are served as usual.
-        finite = tf.reduce_all(tf.reshape(tf.math.is_finite(inputs), [tf.shape(inputs)[0], -1]), axis=-1)
+        finite = tf.reduce_all(tf.reshape(tf.math.is_finite(inputs), [tf.shape(inputs)[0], -1]), axis=-1)[:rows]
         return {
             "probabilities": _where_rows(finite, probabilities, float("nan")),
             "class_id": tf.where(finite, class_id, -1),

@@ -13,6 +13,7 @@ from keras_margin.studies.findings import metric_value
 from keras_margin.studies.head_spec import format_value
 from keras_margin.studies.head_spec import head_label
 from keras_margin.studies.statistics import format_mean
+from keras_margin.utils.atomic_write import write_atomically
 
 CLOSED_SET_COLUMNS = (
     ("accuracy", "accuracy"), ("macro_f1", "macro F1"), ("roc_auc", "ROC AUC"),
@@ -74,8 +75,8 @@ def write_report(rows, folder, command=None):
         "html": os.path.join(folder, "report.html"),
         "csv": os.path.join(folder, "results.csv"),
     }
-    _write_atomically(paths["markdown"], document.to_markdown(folder))
-    _write_atomically(paths["html"], document.to_html())
+    write_atomically(paths["markdown"], document.to_markdown(folder))
+    write_atomically(paths["html"], document.to_html())
     _write_csv(csv_rows, paths["csv"])
     return paths
 
@@ -430,9 +431,3 @@ def _csv_spec_value(spec, field):
         return " ".join(f"{name}={format_value(value)}" for name, value in spec.get("head_options") or ())
     return spec.get(field)
 
-
-def _write_atomically(path, text):
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w") as handle:
-        handle.write(text)
-    os.replace(temporary, path)

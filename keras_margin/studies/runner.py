@@ -118,8 +118,9 @@ def _load(km, spec):
     return _ClosedSetData(train, validation, test, info)
 
 
-def _train(km, spec, train, validation, info, verbose):
-    """The reference recipe with `spec`'s head, augmentation and remedy."""
+def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
+    """The reference recipe with `spec`'s head, augmentation and remedy; `extra_callbacks`
+    watch the training (`keras-margin tune` reports and prunes with one)."""
     import tensorflow as tf
 
     if spec.study == "text":
@@ -151,7 +152,7 @@ def _train(km, spec, train, validation, info, verbose):
         callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
     return km.models.fit_margin_model(
         backbone, head, train, validation, epochs=epochs, steps_per_epoch=steps_per_epoch, loss=loss,
-        learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks,
+        learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks + list(extra_callbacks),
         patience=spec.patience, learning_rate_schedule=spec.learning_rate_schedule,
     )
 

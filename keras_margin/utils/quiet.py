@@ -1,11 +1,12 @@
-"""Importing Keras and TensorFlow without TensorFlow's start-up notices.
+"""Importing Keras and TensorFlow without TensorFlow's start-up notices; native logs held back.
 
 TensorFlow 2.21 prints its oneDNN, CPU-feature and "no CUDA driver" notices through
 absl before `TF_CPP_MIN_LOG_LEVEL` is read, so that variable alone no longer silences
 them. During the import, stderr's file descriptor is pointed at a temporary file;
 afterwards every line that is not a known start-up notice is written back to stderr, so
 warnings a user may need (a missing CUDA library on a machine that has a driver, say)
-still show.
+still show. `native_logs_held` does the same around an operation whose failure is
+reported by its own message.
 
 `import_keras_quietly` imports Keras, which imports TensorFlow only when TensorFlow is
 the Keras backend; `import_tensorflow_quietly` imports TensorFlow whatever the backend,
@@ -50,26 +51,59 @@ def import_tensorflow_quietly():
 
 
 @contextlib.contextmanager
+def native_logs_held():
+    """Holds back what is written to stderr's file descriptor in the block (native
+    code's logs included), and writes it out only if the block succeeds.
+
+    TensorFlow's C++ kernels log a warning for a failure they also raise (a corrupt
+    PNG logs "PNG warning" and "Local rendezvous is aborting"), so a caller that turns
+    the exception into its own message would otherwise print the problem three times.
+
+    Example:
+
+    >>> with native_logs_held():
+    ...     pass
+    """
+    with _native_stderr() as captured:
+        yield
+    _write_to_stderr(captured)
+
+
+@contextlib.contextmanager
 def _start_up_notices_filtered():
+    # The lines are written back even when the import fails: they may say why.
+    captured = []
+    try:
+        with _native_stderr() as captured:
+            yield
+    finally:
+        _write_to_stderr(line for line in captured if not _NOTICES.search(line))
+
+
+@contextlib.contextmanager
+def _native_stderr():
+    """Points file descriptor 2 at a temporary file in the block; yields a list that
+    holds the captured lines once the block has ended (also when it raised)."""
+    captured = []
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, ValueError):  # no real stderr (e.g. an embedded interpreter)
-        yield
+        yield captured
         return
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        os.dup2(captured.fileno(), 2)
+    with tempfile.TemporaryFile(mode="w+b") as stream:
+        os.dup2(stream.fileno(), 2)
         try:
-            yield
+            yield captured
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-            captured.seek(0)
-            kept = [
-                line
-                for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
-                if not _NOTICES.search(line)
-            ]
-            if kept:
-                sys.stderr.write("".join(kept))
-                sys.stderr.flush()
+            stream.seek(0)
+            captured.extend(stream.read().decode("utf-8", "replace").splitlines(keepends=True))
+
+
+def _write_to_stderr(lines):
+    text = "".join(lines)
+    if text:
+        sys.stderr.write(text)
+        sys.stderr.flush()

@@ -3,26 +3,78 @@
 import math
 import numbers
 
+# Every number an argument check accepts ends up in a float32 or int32 tensor: a Python
+# value beyond these would silently become inf (float32) or wrap around (int32).
+FLOAT32_MAX = 3.4028234663852886e38
+INT32_MAX = 2**31 - 1
 
-def integer_at_least(value, minimum, name):
+
+def integer_at_least(value, minimum, name, maximum=None):
     """Returns `value` as an int; raises unless it is an integer >= `minimum`.
 
     Integer-valued floats such as `4.0` are accepted; `2.5`, `True` and strings are not.
+    With `maximum` (e.g. `INT32_MAX` for a value used as an int32), larger values are
+    refused too.
     """
+    bounds = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+    message = f"`{name}` must be an integer {bounds}; received {value!r}."
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
-    if not float(value).is_integer() or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
+        raise ValueError(message)
+    if not isinstance(value, numbers.Integral) and not (
+        math.isfinite(value) and float(value).is_integer()
+    ):
+        raise ValueError(message)
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(message)
     return int(value)
+
+
+def seed(value, name="seed"):
+    """Returns `value` (None or an int); raises unless it is None or an int32 seed >= 0.
+
+    The largest seed is `INT32_MAX - 1`: a head seeds a second generator with `seed + 1`.
+    """
+    if value is None:
+        return None
+    return integer_at_least(value, 0, name, maximum=INT32_MAX - 1)
+
+
+def floating_dtype(value, name="dtype"):
+    """Returns `value`; raises unless it is None or a floating dtype or dtype policy.
+
+    A layer whose weights or computations are integers (`dtype="int32"`) would truncate
+    every logit; this refuses it at construction.
+    """
+    if value is None:
+        return value
+    import keras  # here, not at the top: the rest of this module is plain Python
+
+    try:
+        policy = keras.dtype_policies.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"`{name}` must be a floating dtype or dtype policy; received {value!r}.") from None
+    dtypes = (policy.compute_dtype, policy.variable_dtype)
+    if not all(keras.backend.is_float_dtype(dtype) for dtype in dtypes):
+        raise ValueError(
+            f"`{name}` must be a floating dtype or dtype policy; received {value!r} "
+            f"(compute dtype {policy.compute_dtype}, variable dtype {policy.variable_dtype})."
+        )
+    return value
 
 
 def number_in_range(value, name, low=-math.inf, high=math.inf, low_open=False, high_open=False):
     """Returns `value` as a float; raises unless it is a finite number in the range.
 
-    `low_open` / `high_open` exclude the bound itself.
+    `low_open` / `high_open` exclude the bound itself. Numbers beyond the float32 range
+    are refused whatever the bounds: they would become inf in float32.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not _is_finite(value):
         raise ValueError(f"`{name}` must be a finite number; received {value!r}.")
+    if abs(value) > FLOAT32_MAX:
+        raise ValueError(
+            f"`{name}` must be a finite number within the float32 range "
+            f"(magnitude <= {FLOAT32_MAX:.7g}); received {value!r}."
+        )
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
     if too_low or too_high:
@@ -99,6 +151,13 @@ def class_counts(value, name):
         ):
             raise ValueError(message)
     return tuple(int(count) for count in values)
+
+
+def _is_finite(value):
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float is not a number we can use
+        return False
 
 
 def _fmt(bound):

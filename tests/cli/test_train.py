@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import keras_margin as km
+
 from keras_margin.cli.main import main
 
 FAST = ["--epochs", "1", "--samples-per-class", "5", "--embedding-dim", "8", "--verbose", "0",
@@ -85,9 +87,7 @@ def test_console_script_is_quiet_and_exits_2_without_traceback(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "keras-margin: error: Unknown head 'nope'; choose one of: softmax, normface, largemarginsoftmax, "
-        "sphereface, cosface, arcface, combinedmargin, subcenterarcface, adaface, magface, "
-        "curricularface, elasticface, ldam."]
+        f"keras-margin: error: Unknown head 'nope'; choose one of: {', '.join(km.heads.names())}."]
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 

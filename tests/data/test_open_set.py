@@ -192,3 +192,31 @@ def test_missing_data_raises_dataset_not_found(tmp_path):
         km.data.load_open_set("glyphs", data_dir=tmp_path)
     with pytest.raises(km.data.DatasetNotFoundError, match="^fashion-mnist: files not found"):
         km.data.load_open_set("fashion-mnist-open", data_dir=tmp_path)
+
+
+def test_validation_identities_are_seen_identities_held_out_of_training_from_the_pool():
+    source = labelled_source(num_classes=8)
+    data, identities = km.data.assemble_open_set(source, [7], validation_identities=0.3,
+                                                 validation_split=0.25, seed=3)
+    # round(0.3 * 7 seen) = 2 identities, drawn with the seed, none of them unseen.
+    assert len(identities.class_names) == 2 and "c7" not in identities.class_names
+    assert data.info.num_classes == 5 and data.info.unseen_class_names == ["c7"]
+    assert not set(identities.class_names) & set(data.info.class_names)
+    originals = sorted(int(name[1:]) for name in identities.class_names)
+    # Every pool image of those identities and no test image (serials >= 100).
+    assert len(identities.labels) == 12 and (identities.images[:, 0, 1, 0] < 100).all()
+    np.testing.assert_array_equal(identities.images[:, 0, 0, 0], np.array(originals)[identities.labels])
+    assert identities.images.dtype == np.float32 and identities.labels.dtype == np.int32
+    trained = np.concatenate([np.asarray(images)[:, 0, 0, 0] for split in (data.train, data.validation,
+                                                                           data.test) for images, _ in split])
+    assert set(trained.astype(int).tolist()) == set(range(7)) - set(originals)
+    again, same = km.data.assemble_open_set(source, [7], validation_identities=0.3, seed=3)
+    assert same.class_names == identities.class_names
+    assert km.data.assemble_open_set(source, [7], seed=3).info.num_classes == 7  # default: none
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.0, "a", float("nan"), 0.8])
+def test_invalid_validation_identities_raise_naming_the_argument(fraction):
+    # 0.8 of 4 seen identities holds out 3 and leaves 1 to train on.
+    with pytest.raises(ValueError, match="`validation_identities`"):
+        km.data.assemble_open_set(labelled_source(), [4], validation_identities=fraction)

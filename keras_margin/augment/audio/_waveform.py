@@ -61,13 +61,31 @@ def scale_to_snr(signal, noise, snr_db):
     equals 10^(snr_db / 10) over the clip.
 
     A silent signal, or silent noise, gives a zero scale: nothing is added (no NaN).
+    The powers are taken of the clips divided by their peaks, so that a loud clip
+    (a sum of squares past ~1e19 overflows float32) or a very quiet one is scaled as
+    exactly as any other.
     """
     dtype = signal.dtype
+    signal, signal_peak = peak_normalized(signal)
+    noise, noise_peak = peak_normalized(noise)
     signal_power = tf.reduce_mean(tf.square(signal), axis=1)
     noise_power = tf.reduce_mean(tf.square(noise), axis=1)
     wanted = signal_power / db_to_power_ratio(tf.cast(snr_db, dtype))
     scale = tf.sqrt(tf.math.divide_no_nan(wanted, noise_power))
-    return noise * scale[:, None]
+    return noise * (scale[:, None] * signal_peak)
+
+
+def peak_normalized(waveforms):
+    """`(waveforms / peak, peak)`: every clip of (batch, samples) divided by its
+    largest absolute value `peak` (batch, 1); a silent or empty clip by 1.
+
+    Squares and spectra of the normalised clips neither overflow nor underflow, so
+    layers that take them work alike on clips of amplitude 1e-30 and 1e30; multiply
+    by `peak` afterwards.
+    """
+    peak = tf.reduce_max(tf.abs(waveforms), axis=1, keepdims=True)
+    peak = tf.where(peak > 0, peak, tf.ones_like(peak))
+    return waveforms / peak, peak
 
 
 def check_range(value, name, low=-float("inf"), high=float("inf"), low_open=False):

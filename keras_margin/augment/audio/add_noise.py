@@ -78,6 +78,7 @@ class AddNoise(_waveform.WaveformLayer):
             batch, samples, COLOR_EXPONENTS[self.color], real_seed, imaginary_seed, dtype
         )
         snr_db = _waveform.uniform(snr_seed, batch, self.snr_range_db)
+        noise = tf.ensure_shape(noise, signal.shape)  # static length, lost in the slice
         out = signal + _waveform.scale_to_snr(signal, noise, snr_db)
         return unbatch(tf.cast(out, waveforms.dtype))
 
@@ -89,7 +90,10 @@ class AddNoise(_waveform.WaveformLayer):
 
 def colored_noise(batch, samples, exponent, real_seed, imaginary_seed, dtype):
     """(batch, samples) Gaussian noise whose power spectrum is ~ 1 / f^exponent."""
-    bins = samples // 2 + 1
+    # A zero-length FFT aborts the whole process (a C++ assertion, not an exception):
+    # zero-length clips get noise of one sample, cut to none.
+    fft_length = tf.maximum(samples, 1)
+    bins = fft_length // 2 + 1
     # Drawn in float32 whatever `dtype`: a seed gives the same noise in every dtype.
     real = tf.cast(tf.random.stateless_normal([batch, bins], real_seed), dtype)
     imaginary = tf.cast(tf.random.stateless_normal([batch, bins], imaginary_seed), dtype)
@@ -99,4 +103,4 @@ def colored_noise(batch, samples, exponent, real_seed, imaginary_seed, dtype):
         [tf.zeros([1], dtype), tf.pow(frequencies, -exponent / 2.0)], 0
     )
     spectrum = tf.complex(real * amplitude, imaginary * amplitude)
-    return tf.signal.irfft(spectrum, fft_length=[samples])
+    return tf.signal.irfft(spectrum, fft_length=[fft_length])[:, :samples]

@@ -67,15 +67,20 @@ class PitchShift(_waveform.WaveformLayer):
         semitones = _waveform.uniform(seed, batch, self.semitone_range)
         factors = tf.pow(2.0, semitones / 12.0)
         # Long enough for the clip stretched the most; the resampler reads up to
-        # samples * factor and treats anything past the end as silence.
+        # samples * factor and treats anything past the end as silence. (The maximum
+        # with 0 is for an empty batch, whose reduce_max is -inf.)
+        largest = tf.maximum(tf.reduce_max(factors), 0.0)
         stretched_length = tf.cast(
-            tf.math.ceil(tf.cast(samples, tf.float32) * tf.reduce_max(factors)), tf.int32
+            tf.math.ceil(tf.cast(samples, tf.float32) * largest), tf.int32
         ) + 1
+        # Both steps are linear: scaled to a peak of 1 and back, loud clips do not
+        # overflow the spectra.
+        normalized, peak = _waveform.peak_normalized(waveforms)
         stretched = _phase_vocoder.phase_vocoder(
-            waveforms, 1.0 / factors, stretched_length, self.frame_length
+            normalized, 1.0 / factors, stretched_length, self.frame_length
         )
         out = _resample.resample(stretched, factors, samples)
-        return unbatch(tf.cast(out, waveforms.dtype))
+        return unbatch(tf.cast(out, waveforms.dtype) * peak)
 
     def get_config(self):
         config = super().get_config()

@@ -74,10 +74,13 @@ class TimeStretch(_waveform.WaveformLayer):
         batch, samples = tf.shape(waveforms)[0], tf.shape(waveforms)[1]
         low, high = self.rate_range
         log_rates = _waveform.uniform(seed, batch, (math.log(low), math.log(high)))
+        # The phase vocoder is linear: scaled to a peak of 1 and back, loud clips do
+        # not overflow the spectra.
+        normalized, peak = _waveform.peak_normalized(waveforms)
         out = _phase_vocoder.phase_vocoder(
-            waveforms, tf.exp(log_rates), samples, self.frame_length
+            normalized, tf.exp(log_rates), samples, self.frame_length
         )
-        return unbatch(tf.cast(out, waveforms.dtype))
+        return unbatch(tf.cast(out, waveforms.dtype) * peak)
 
     def get_config(self):
         config = super().get_config()

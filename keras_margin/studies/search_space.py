@@ -1,0 +1,104 @@
+"""The hyper-parameters `keras-margin tune` searches for each head, read from the heads.
+
+A head's space: the learning rate and the augmentation policy for every head; the
+scale when the head's constructor takes one (and the choice of `scale="auto"` when the
+head accepts it); the head's margins from `MARGIN_RANGES`. A test builds every head at
+both ends of every range, so a range never leaves what the head accepts.
+"""
+
+import dataclasses
+import inspect
+
+import keras_margin as km
+
+# Bumped whenever the search space changes, so a changed space starts new studies
+# instead of mixing its trials with the old ones.
+SEARCH_SPACE_VERSION = 1
+
+LEARNING_RATE_RANGE = (1e-4, 1e-2)
+# From about AdaCos' fixed scale sqrt(2) ln(C - 1) for tens of classes (4 at C = 18) to
+# the face-recognition default 64; searched on a log scale.
+SCALE_RANGE = (4.0, 64.0)
+# The margins searched per head: (option, low, high), integers for the multiplicative
+# margins. Each range lies inside what the head accepts (a test builds every endpoint)
+# and spans the papers' defaults; a head absent here searches no margin.
+MARGIN_RANGES = {
+    "arcface": (("margin", 0.05, 0.8),),
+    "subcenterarcface": (("margin", 0.05, 0.8),),
+    "curricularface": (("margin", 0.05, 0.8),),
+    "adaface": (("margin", 0.05, 0.8),),
+    "elasticface": (("margin", 0.05, 0.8),),
+    "cosface": (("margin", 0.05, 0.6),),
+    "combinedmargin": (("m2", 0.0, 0.6), ("m3", 0.0, 0.4)),
+    "ldam": (("max_margin", 0.1, 1.0),),
+    "sphereface": (("margin", 1, 4),),
+    "largemarginsoftmax": (("margin", 1, 4),),
+}
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    """One searched hyper-parameter: a float or int range, or categorical `choices`.
+
+    `condition` is `(parameter, value)`: searched only when that parameter took that
+    value (the scale only when `scale_rule` is `"fixed"`)."""
+
+    name: str
+    low: float = None
+    high: float = None
+    log: bool = False
+    choices: tuple = ()
+    condition: tuple = ()
+
+    def suggest(self, trial):
+        if self.choices:
+            return trial.suggest_categorical(self.name, list(self.choices))
+        if isinstance(self.low, int) and isinstance(self.high, int):
+            return trial.suggest_int(self.name, self.low, self.high, log=self.log)
+        return trial.suggest_float(self.name, self.low, self.high, log=self.log)
+
+
+def search_space(head, augments):
+    """The `Parameter`s searched for `head`: its scale when it has one ("auto" too when
+    the head accepts it), its margins (`MARGIN_RANGES`), the learning rate and the
+    augmentation policy among `augments`."""
+    space = [Parameter("learning_rate", *LEARNING_RATE_RANGE, log=True),
+             Parameter("augment", choices=tuple(augments))]
+    if "scale" in inspect.signature(km.heads.get(head).__init__).parameters:
+        if accepts(head, scale="auto"):
+            space += [Parameter("scale_rule", choices=("fixed", "auto")),
+                      Parameter("scale", *SCALE_RANGE, log=True, condition=("scale_rule", "fixed"))]
+        else:
+            space.append(Parameter("scale", *SCALE_RANGE, log=True))
+    space += [Parameter(name, low, high) for name, low, high in MARGIN_RANGES.get(head_name(head), ())]
+    return space
+
+
+def suggest(trial, space):
+    """Draws `space` in `trial`; returns the params as `settings_from_params` reads them."""
+    params = {}
+    for parameter in space:
+        if not parameter.condition or params.get(parameter.condition[0]) == parameter.condition[1]:
+            params[parameter.name] = parameter.suggest(trial)
+    return params
+
+
+def settings_from_params(params):
+    """`(head_options, learning_rate, augment)` of a trial's params."""
+    options = {name: value for name, value in params.items()
+               if name not in ("learning_rate", "augment", "scale_rule")}
+    if params.get("scale_rule") == "auto":
+        options["scale"] = "auto"
+    return options, params["learning_rate"], params["augment"]
+
+
+def accepts(head, **options):
+    """True when `head`, built for 10 classes, takes `options`."""
+    try:
+        km.heads.create(head, 10, [1] * 10, **options)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def head_name(head):
+    """The registry's name of `head` (`"ArcFace"` -> `"arcface"`, aliases resolved)."""
+    return km.heads.get(head).__name__.lower()
