@@ -10,6 +10,7 @@ from keras_margin.utils.lazy import lazy_attributes
 _MODULES = {
     "AugmentationCheck": "augmentation_check",
     "AugmentationSchedule": "augmentation_schedule",
+    "BestValidation": "best_validation",
     "DeferredReweighting": "deferred_reweighting",
     "MarginWarmup": "margin_warmup",
     "ProgressiveResizing": "progressive_resizing",

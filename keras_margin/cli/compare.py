@@ -68,6 +68,12 @@ def add_arguments(parser):
     parser.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2")
     parser.add_argument("--steps", type=int, help="optimizer steps of every run (the same for every "
                         "training-set size)")
+    parser.add_argument("--patience", type=int, help="early stopping, the same rule for every head: "
+                        "stop after this many validations without a rise of validation accuracy "
+                        "and keep the best weights; --steps is then the most steps (default: none, "
+                        "every run trains all --steps)")
+    parser.add_argument("--validation-every", type=int, help="steps between validations (default: "
+                        "a tenth of --steps)")
     parser.add_argument("--pictures", help="comma-separated heads for the 2-D embedding picture; "
                         "'none' switches it off")
     parser.add_argument("--tuned", metavar="TUNE_DIR",
@@ -101,6 +107,7 @@ def run(args, usage_error):
             from keras_margin.studies import tuning
 
             specs = tuning.apply_best(specs, best)
+        specs = _with_early_stopping(specs, args)
         if not args.report_only:
             _check_names(specs)
         check_writable_folder(output, "--output")
@@ -164,6 +171,15 @@ def _shared_overrides(args, presets):
             raise ValueError(f"--steps must be >= 1; received {args.steps}")
         overrides["steps"] = args.steps
     return overrides
+
+
+def _with_early_stopping(specs, args):
+    """`specs` with --patience and --validation-every (RunSpec checks their values)."""
+    fields = {name: getattr(args, name) for name in ("patience", "validation_every")
+              if getattr(args, name) is not None}
+    if "validation_every" in fields and "patience" not in fields:
+        raise ValueError("--validation-every needs --patience")
+    return [dataclasses.replace(spec, **fields) for spec in specs] if fields else specs
 
 
 def _preset(args, presets):
@@ -257,7 +273,16 @@ def _check_names(specs):
 
 def _check_head(km, head, options):
     """Builds the head with its options for 10 classes, so that a wrong option name or
-    value stops the command before any training, naming the option."""
+    value stops the command before any training, naming the option. A joint head
+    (`softmax+arcface`) checks each of its heads."""
+    from keras_margin.studies.run_spec import head_names
+    from keras_margin.studies.runner import joint_head_options
+
+    names = head_names(head)
+    if len(names) > 1:
+        for name in names:
+            _check_head(km, name, tuple(joint_head_options(km, name, options).items()))
+        return
     head_class = km.heads.get(head)
     for name, value in options:
         try:

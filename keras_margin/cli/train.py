@@ -58,7 +58,11 @@ def add_arguments(parser):
 
     training = parser.add_argument_group("training")
     training.add_argument("--embedding-dim", type=integer_at_least(1), default=64, help="(default: %(default)s)")
-    training.add_argument("--epochs", type=integer_at_least(1), default=15, help="(default: %(default)s)")
+    training.add_argument("--epochs", type=integer_at_least(1), default=15,
+                          help="epochs; with --patience, the most epochs (default: %(default)s)")
+    training.add_argument("--patience", type=integer_at_least(1), help="early stopping: stop after this "
+                          "many epochs without a rise of validation accuracy and keep the best weights "
+                          "(default: train all --epochs)")
     training.add_argument("--batch-size", type=integer_at_least(1), default=64, help="(default: %(default)s)")
     training.add_argument("--learning-rate", type=positive_number, default=2e-3,
                           help="initial Adam rate, cosine-decayed to 0 (default: %(default)s)")
@@ -83,6 +87,8 @@ def run(args, usage_error):
     # ---- everything a user can get wrong is checked before training starts
     with usage_errors():
         check_writable_folder(args.output, "--output")
+        if args.patience is not None and args.validation_split == 0:
+            raise ValueError("--patience needs validation data; --validation-split is 0")
         head_class = km.heads.get(args.head)
         head_kwargs = _head_kwargs(args, head_class)
         head_kwargs.update(_sampling_kwargs(args, head_class, km))
@@ -116,8 +122,11 @@ def run(args, usage_error):
     model, history = km.models.fit_small_cnn(
         train, validation, head, info.input_shape, embedding_dim=args.embedding_dim,
         epochs=args.epochs, learning_rate=args.learning_rate, verbose=args.verbose,
+        patience=args.patience,
     )
     train_seconds = time.perf_counter() - started
+    # Calibrated probabilities in the export: temperature scaling on the validation split.
+    temperature = model.calibrate_temperature(validation) if validation is not None else 1.0
     parameters = model.count_params()
 
     accuracy, macro_f1 = _evaluate(model, test)
@@ -135,6 +144,8 @@ def run(args, usage_error):
         "augment": policy_name,
         "parameters": parameters,
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
+        "training_steps": history.training_steps,
+        "temperature": temperature,
         "test_accuracy": accuracy,
         "test_macro_f1": macro_f1,
         "train_seconds": round(train_seconds, 2),

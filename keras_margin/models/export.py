@@ -33,6 +33,7 @@ def export_serving(model, filepath, input_signature=None, verbose=True, threshol
         input_signature = tf.TensorSpec(input_signature.shape, input_signature.dtype, name="inputs")
 
     def serve(inputs):
+        inputs = _checked_shape(inputs, input_signature)
         # An empty batch runs as one row of zeros, cut away at the end: some layers
         # fail on zero rows (Keras' MelSpectrogram pads with MirrorPad, which refuses
         # a dimension of size 0).
@@ -43,12 +44,19 @@ def export_serving(model, filepath, input_signature=None, verbose=True, threshol
         # layers in their default (training) state.
         embeddings = model.backbone(inputs, training=False)
         logits = model.head(embeddings, training=False)
-        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)[:rows]
-        embeddings = tf.cast(embeddings, tf.float32)[:rows]
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32) / model.temperature, axis=-1)[:rows]
+        embeddings = tf.math.l2_normalize(tf.cast(embeddings, tf.float32)[:rows], axis=-1, epsilon=1e-24)
+        class_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        if not inputs.dtype.is_floating:  # ids, strings: nothing can be NaN
+            return {"probabilities": probabilities, "class_id": class_id, "embedding": embeddings}
+        # A NaN or Inf input value has no meaning, and pooling and ReLU can hide it (the
+        # network then answers a confident class): such rows answer NaN and class -1,
+        # and the other rows of the batch are served as usual.
+        finite = tf.reduce_all(tf.reshape(tf.math.is_finite(inputs), [tf.shape(inputs)[0], -1]), axis=-1)[:rows]
         return {
-            "probabilities": probabilities,
-            "class_id": tf.argmax(probabilities, axis=-1, output_type=tf.int32),
-            "embedding": tf.math.l2_normalize(embeddings, axis=-1, epsilon=1e-24),
+            "probabilities": _where_rows(finite, probabilities, float("nan")),
+            "class_id": tf.where(finite, class_id, -1),
+            "embedding": _where_rows(finite, embeddings, float("nan")),
         }
 
     archive = keras.export.ExportArchive()
@@ -57,3 +65,25 @@ def export_serving(model, filepath, input_signature=None, verbose=True, threshol
     if thresholds is not None:
         serving_thresholds.add_threshold_endpoints(archive, serve, input_signature, thresholds)
     archive.write_out(filepath, verbose=verbose)
+
+
+def _checked_shape(inputs, signature):
+    """`inputs`, after checking every size the signature fixes.
+
+    A SavedModel signature's concrete function does not check the sizes of its input
+    against the signature: a 9x9 image given to a model exported for 8x8 would run
+    through the global pooling and be classified. It raises InvalidArgumentError instead.
+    """
+    expected = signature.shape
+    if expected.rank is None:
+        return inputs
+    tf.debugging.assert_rank(inputs, expected.rank, message=f"`inputs` must have shape {expected}")
+    actual = tf.shape(inputs)
+    checks = [tf.debugging.assert_equal(actual[axis], size, message=f"`inputs` must have shape {expected}")
+              for axis, size in enumerate(expected) if size is not None]
+    with tf.control_dependencies(checks):
+        return tf.identity(inputs)
+
+
+def _where_rows(keep, values, fill):
+    return tf.where(keep[:, None], values, tf.fill(tf.shape(values), tf.constant(fill, values.dtype)))

@@ -12,6 +12,7 @@ def small_cnn(
     width=32,
     pixel_scale=1.0 / 255.0,
     batch_norm_momentum=0.9,
+    embedding_batch_norm=True,
     name="small_cnn",
 ):
     """A three-block CNN that maps images to `embedding_dim`-dimensional embeddings.
@@ -31,6 +32,9 @@ def small_cnn(
             0.9, not Keras' 0.99: a limited-data run has a few hundred steps, too few
             for 0.99 to forget the initial statistics, and inference would then use
             the wrong ones).
+        embedding_batch_norm: end with the batch normalisation of the embedding
+            (default). Without it the embedding is the plain linear layer; see
+            docs/training_difficulties.md for what it changes for margin heads.
         name: model name.
 
     Returns:
@@ -58,5 +62,7 @@ def small_cnn(
             x = layers.MaxPooling2D(name=f"pool{block}")(x)
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     x = layers.Dense(embedding_dim, use_bias=False, name="embedding")(x)
-    outputs = layers.BatchNormalization(momentum=batch_norm_momentum, name="embedding_bn")(x)
+    outputs = x
+    if embedding_batch_norm:
+        outputs = layers.BatchNormalization(momentum=batch_norm_momentum, name="embedding_bn")(x)
     return keras.Model(inputs, outputs, name=name)

@@ -17,7 +17,9 @@ from keras_margin.utils.atomic_write import write_atomically
 
 CLOSED_SET_COLUMNS = (
     ("accuracy", "accuracy"), ("macro_f1", "macro F1"), ("roc_auc", "ROC AUC"),
-    ("expected_calibration_error", "ECE"), ("mean_angle_to_center", "mean angle to centre (°)"),
+    ("expected_calibration_error", "ECE"),
+    ("calibrated_expected_calibration_error", "ECE after temperature scaling"),
+    ("mean_angle_to_center", "mean angle to centre (°)"),
     ("min_center_angle", "min centre angle (°)"),
 )
 OPEN_SET_COLUMNS = (
@@ -26,6 +28,23 @@ OPEN_SET_COLUMNS = (
     ("verification_accuracy", "10-fold accuracy"),
 )
 _ANGLES = ("mean_angle_to_center", "min_center_angle")
+STEPS_USED = "steps used (median, range)"
+
+
+def steps_used(rows):
+    """`"700 (500-900) of 2000, early stop 3/3"` for rows trained with early stopping:
+    the median and range over seeds of the steps each run used; `"250 (fixed)"` for rows
+    that ran their whole budget by design (no early stopping, or written before it)."""
+    rows = list(rows)
+    budget = sorted({row["spec"]["steps"] for row in rows})
+    budget_text = "/".join(str(b) for b in budget)
+    if not any(row["spec"].get("patience") for row in rows):
+        return f"{budget_text} (fixed)"
+    used = sorted(row.get("steps_used") or row["spec"]["steps"] for row in rows)
+    stopped = sum(bool(row.get("stopped_early")) for row in rows)
+    median = used[len(used) // 2] if len(used) % 2 else (used[len(used) // 2 - 1] + used[len(used) // 2]) / 2
+    spread = f" ({used[0]}-{used[-1]})" if len(used) > 1 else ""
+    return f"{median:g}{spread} of {budget_text}, early stop {stopped}/{len(rows)}"
 
 
 def write_report(rows, folder, command=None):
@@ -78,7 +97,7 @@ def _introduction(document, rows, command):
         f"{len(rows)} training runs, written {datetime.date.today().isoformat()}. Every run trains "
         "a small network of `keras_margin.models` (`small_cnn` for images, `text_cnn` for texts, "
         "`audio_cnn` for audio) with one head from scratch (Adam, cosine-decayed "
-        "learning rate) and is measured on the dataset's fixed test split, which no run trains "
+        "learning rate, or lowered on plateaus) and is measured on the dataset's fixed test split, which no run trains "
         "or validates on. Runs with the same seed share their data split, so heads and "
         "augmentation policies are compared on identical data. Tables give the mean ± 95% "
         f"confidence interval (Student t) over seeds ({len(seeds)} seed"
@@ -89,19 +108,41 @@ def _introduction(document, rows, command):
         chosen = [spec for spec in specs if spec["study"] == study]
         if chosen:
             document.paragraph(f"**{study}**: " + _grid_summary(chosen))
+    document.paragraph(_convergence_caveat(specs, seeds))
     if command:
         document.paragraph(f"Reproduce with `{command}`.")
 
 
+def _convergence_caveat(specs, seeds):
+    """What the reader may conclude, given how the runs were stopped and how many seeds."""
+    fixed = [spec for spec in specs if not spec.get("patience")]
+    if not fixed:
+        text = ("Every run trained until validation accuracy stopped rising (early stopping, the "
+                "same patience for every head, best validation weights kept, at most the step "
+                "budget); the tables give the steps each used.")
+    else:
+        budgets = "/".join(str(b) for b in sorted({spec["steps"] for spec in fixed}))
+        text = (f"**Not trained to convergence**: {len(fixed)} of {len(specs)} runs trained a fixed "
+                f"budget of {budgets} steps with no early stopping. Their numbers compare the heads "
+                "at that budget only; margin heads often need more steps than softmax "
+                "(docs/training_difficulties.md).")
+    if len(seeds) < 2:
+        text += " **One seed, short budget: illustrative only.**" if fixed else \
+            " **One seed: no intervals, illustrative only.**"
+    return text
+
+
 def _grid_summary(specs):
     def values(field):
-        found = sorted({spec[field] for spec in specs}, key=lambda v: (v is None, str(v)))
+        found = sorted({spec.get(field) for spec in specs}, key=lambda v: (v is None, str(v)))
         found = sorted(found, key=lambda v: (v is None, v if isinstance(v, (int, float)) else 0))
         return ", ".join("all" if value is None else str(value) for value in found)
 
     return (f"datasets {values('dataset')}; heads {values('head')}; augmentation {values('augment')}; "
             f"samples per class {values('samples_per_class')}; seeds {values('seed')}; "
-            f"training steps {values('steps')} (batch {values('batch_size')}); embedding size {values('embedding_dim')}.")
+            f"training steps {values('steps')} (batch {values('batch_size')}); embedding size {values('embedding_dim')}"
+            + (f"; early-stopping patience {values('patience')} validations" if any(
+                spec.get("patience") for spec in specs) else "") + ".")
 
 
 def _findings(document, rows):
@@ -195,10 +236,11 @@ def _closed_set(document, rows, figures):
         for name, _ in CLOSED_SET_COLUMNS:
             digits = 1 if name in _ANGLES else 3
             cells.append(format_mean([metric_value(r, name) for r in runs.values()], digits))
+        cells.append(steps_used(runs.values()))
         cells.append(f"{sum(r['train_seconds'] for r in runs.values()) / len(runs):.0f}")
         detail.append(cells)
     document.table(["head", "augment", "per class"] + [label for _, label in CLOSED_SET_COLUMNS]
-                   + ["training s"], detail)
+                   + [STEPS_USED, "training s"], detail)
     figure = plots.learning_curves(rows, os.path.join(figures, "learning_curves.png"))
     if figure:
         document.figure(figure, "Learning curves: validation accuracy at each tenth of training, mean over seeds.")
@@ -226,9 +268,13 @@ def _open_set(document, rows, figures):
         cells += [format_mean([metric_value(r, name, "open_set_metrics") for r in runs.values()])
                   for name, _ in OPEN_SET_COLUMNS]
         cells.append(format_mean([metric_value(r, "accuracy") for r in runs.values()]))
+        cells += [format_mean([metric_value(r, name) for r in runs.values()])
+                  for name in ("expected_calibration_error", "calibrated_expected_calibration_error")]
+        cells.append(steps_used(runs.values()))
         table.append(cells)
     document.table(["dataset", "head", "augment"] + [label for _, label in OPEN_SET_COLUMNS]
-                   + ["seen-class accuracy"], table)
+                   + ["seen-class accuracy", "seen-class ECE", "ECE after temperature scaling",
+                      STEPS_USED], table)
     figure = plots.roc_curves(rows, os.path.join(figures, "roc_unseen_identities.png"))
     if figure:
         document.figure(figure, "ROC of verification on unseen identities (mean TAR over seeds).")
@@ -282,14 +328,15 @@ def _difficulties(document, rows, figures):
                 cells.append(f"{spec['label_noise']:.0%}")
             for name in ("accuracy", "macro_f1", "expected_calibration_error"):
                 cells.append(format_mean([metric_value(r, name) for r in runs.values()]))
+            cells.append(steps_used(runs.values()))
             cleaning = [r["cleaning"] for r in runs.values() if "cleaning" in r]
             cells.append(
                 f"{format_mean([c['precision'] for c in cleaning], 2)} / "
                 f"{format_mean([c['recall'] for c in cleaning], 2)}" if cleaning else "—")
             table.append(cells)
         header = ["head", "remedy"] + (["label noise"] if study == "label-noise" else [])
-        document.table(header + ["accuracy", "macro F1", "ECE", "cleaning precision / recall"],
-                       table)
+        document.table(header + ["accuracy", "macro F1", "ECE", STEPS_USED,
+                                 "cleaning precision / recall"], table)
         if study == "long-tailed":
             figure = plots.per_class_accuracy(rows, study, os.path.join(figures, "long_tailed.png"))
             if figure:
@@ -323,8 +370,9 @@ def _text(document, rows):
         spec = next(iter(runs.values()))["spec"]
         table.append([spec["dataset"], spec.get("num_train") or "all", spec["head"], spec["augment"],
                       format_mean([metric_value(r, "accuracy") for r in runs.values()]),
-                      format_mean([metric_value(r, "macro_f1") for r in runs.values()])])
-    document.table(["dataset", "N", "head", "augment", "accuracy", "macro F1"], table)
+                      format_mean([metric_value(r, "macro_f1") for r in runs.values()]),
+                      steps_used(runs.values())])
+    document.table(["dataset", "N", "head", "augment", "accuracy", "macro F1", STEPS_USED], table)
     gains = findings.compare(rows, "text", {"augment": "none"}, "accuracy")
     lines = []
     for size in sorted({c.context.get("num_train") for c in gains}, key=lambda v: (v is None, v or 0)):
@@ -357,11 +405,11 @@ def _data(document, rows):
 
 def _write_csv(rows, path):
     spec_fields = ["study", "dataset", "head", "head_options", "augment", "samples_per_class",
-                   "seed", "steps", "embedding_dim", "batch_size", "learning_rate"]
+                   "seed", "steps", "patience", "embedding_dim", "batch_size", "learning_rate"]
     closed = sorted({name for row in rows for name in row.get("metrics", {})})
     opened = sorted({name for row in rows for name in row.get("open_set_metrics", {})})
     header = (["key"] + spec_fields + closed + [f"open_set_{name}" for name in opened]
-              + ["train_seconds", "total_seconds"])
+              + ["steps_used", "best_step", "stopped_early", "train_seconds", "total_seconds"])
     temporary = f"{path}.tmp-{os.getpid()}"
     with open(temporary, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -371,7 +419,8 @@ def _write_csv(rows, path):
                 [row["key"]] + [_csv_spec_value(row["spec"], field) for field in spec_fields]
                 + [row.get("metrics", {}).get(name) for name in closed]
                 + [row.get("open_set_metrics", {}).get(name) for name in opened]
-                + [row.get("train_seconds"), row.get("total_seconds")]
+                + [row.get("steps_used"), row.get("best_step"), row.get("stopped_early"),
+                   row.get("train_seconds"), row.get("total_seconds")]
             )
     os.replace(temporary, path)
 

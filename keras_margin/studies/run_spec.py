@@ -17,6 +17,24 @@ _ALWAYS_KEYED = ("study", "dataset", "head", "augment", "samples_per_class", "se
                  "embedding_dim", "batch_size", "learning_rate")
 
 
+# Joins the head names of a jointly trained model in `RunSpec.head`: "softmax+arcface".
+JOINT_SEPARATOR = "+"
+
+
+def head_names(head):
+    """The heads of a `RunSpec.head`: `["arcface"]`, or `["softmax", "arcface"]` for the
+    joint model `"softmax+arcface"`.
+
+    Raises:
+        ValueError: for an empty or repeated name.
+    """
+    names = [name.strip() for name in str(head).split(JOINT_SEPARATOR)]
+    if not all(names) or len(set(names)) != len(names):
+        raise ValueError(f"head {head!r} must be a head name or distinct names joined by "
+                         f"{JOINT_SEPARATOR!r}, e.g. softmax{JOINT_SEPARATOR}arcface")
+    return names
+
+
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
     """Everything that decides the outcome of one run of `keras-margin compare`.
@@ -33,16 +51,21 @@ class RunSpec:
             dataset of `keras_margin.data.load_text`, `num_train` training texts, the
             `text_cnn` backbone and `augment` `"none"` or `"eda"`.
         dataset: the dataset name given to `keras_margin.data`.
-        head: a head name of `keras_margin.heads.get`.
+        head: a head name of `keras_margin.heads.get`, or several joined by `+`
+            (e.g. `"softmax+arcface"`): one `MarginModel` with those heads trained
+            jointly on the same embedding, loss weights 1, the first head classifying;
+            `head_options` then go to every head except `softmax`.
         augment: an augmentation policy name of `keras_margin.augment.image`.
         samples_per_class: training examples per class, or None for the whole pool.
         seed: seed of the data split, the subsample, the augmentation and the weights.
-        steps: optimizer steps. Every run of a grid gets the same number, whatever
-            its training-set size: with a fixed number of epochs instead, the smallest
-            sets would get a handful of steps and never leave chance accuracy.
+        steps: optimizer steps; with `patience`, the most steps. Every run of a grid
+            gets the same number, whatever its training-set size: with a fixed number
+            of epochs instead, the smallest sets would get a handful of steps and never
+            leave chance accuracy.
         embedding_dim: size of the embedding.
         batch_size: examples per batch.
-        learning_rate: initial Adam learning rate (cosine-decayed to 0).
+        learning_rate: initial Adam learning rate (cosine-decayed to 0 over `steps`,
+            or lowered on plateaus; see `learning_rate_schedule`).
         imbalance_ratio: largest over smallest class count of an exponentially
             long-tailed training split, or None for a balanced one.
         label_noise: fraction of training labels flipped to another class (symmetric).
@@ -57,6 +80,14 @@ class RunSpec:
             of `(name, number)` pairs, e.g. `(("scale", 16),)`; given to
             `keras_margin.heads.create`. Empty (the papers' defaults) is not keyed, so
             results written before this field existed still resume.
+        patience: early stopping, the same rule for every head: validations without
+            a rise of validation accuracy before training stops, keeping the best
+            validation's weights (`keras_margin.models.fit_margin_model`). None (the
+            first release's recipe) trains all `steps` and keeps the last weights.
+        validation_every: steps between validations (None: `steps / 10`, the ten
+            points of the learning curves).
+        learning_rate_schedule: `"cosine"` (decay to 0 over `steps`) or `"plateau"`
+            (see `fit_margin_model`).
     """
 
     study: str
@@ -74,6 +105,9 @@ class RunSpec:
     remedy: str = "none"
     num_train: object = None
     head_options: tuple = ()
+    patience: object = None
+    validation_every: object = None
+    learning_rate_schedule: str = "cosine"
 
     def __post_init__(self):
         # A canonical sorted tuple, so equal options give equal keys however they came.
@@ -83,6 +117,15 @@ class RunSpec:
             raise ValueError(f"`study` must be one of {', '.join(STUDIES)}; received {self.study!r}.")
         if self.remedy not in REMEDIES:
             raise ValueError(f"`remedy` must be one of {', '.join(REMEDIES)}; received {self.remedy!r}.")
+        if self.learning_rate_schedule not in ("cosine", "plateau"):
+            raise ValueError("`learning_rate_schedule` must be 'cosine' or 'plateau'; "
+                             f"received {self.learning_rate_schedule!r}.")
+        if self.learning_rate_schedule == "plateau" and self.patience is None:
+            raise ValueError("`learning_rate_schedule` 'plateau' needs `patience`.")
+        for name in ("patience", "validation_every"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"`{name}` must be None or an integer >= 1; received {value!r}.")
         if self.remedy == "sub-center-cleaning" and self.head != "subcenterarcface":
             raise ValueError("`remedy` 'sub-center-cleaning' needs the subcenterarcface head; "
                              f"received head {self.head!r}.")
@@ -106,6 +149,8 @@ class RunSpec:
             if value not in (None, 0.0, "none"))
         if self.num_train is not None:
             extras += f" texts={self.num_train}"
+        if self.patience is not None:
+            extras += f" patience={self.patience}"
         head = head_label(self.head, self.head_options)
         return (f"{self.study} {self.dataset} {head} augment={self.augment} "
                 f"per-class={samples}{extras} seed={self.seed}")

@@ -5,6 +5,8 @@ import time
 
 import numpy as np
 
+from keras_margin.studies.run_spec import head_names
+
 # Angle histograms use fixed 2-degree bins so that runs can be summed and compared.
 ANGLE_BIN_EDGES = np.arange(0.0, 182.0, 2.0)
 # ROC curves are stored at fixed false-accept rates, log-spaced, to keep rows small;
@@ -44,13 +46,17 @@ def run(spec, verbose=0):
         model, history, cleaning = _clean_and_train_again(km, spec, model, data, verbose)
     head = model.head
     train_seconds = time.perf_counter() - started
+    # Temperature scaling on the validation split (never the test split).
+    temperature = model.calibrate_temperature(data.validation)
 
     images, labels = _as_arrays(data.test)
-    embeddings, probabilities = _embed_and_classify(model, images)
+    embeddings, (probabilities, calibrated) = _embed_and_classify(model, images, (1.0, temperature))
     class_centers = np.asarray(head.class_centers)
     angles = km.metrics.angles_to_class_centers(embeddings, labels, class_centers)
     metrics = km.metrics.closed_set_metrics(labels, probabilities)
     metrics.update(km.metrics.angle_metrics(embeddings, labels, class_centers))
+    metrics.update(temperature=temperature, calibrated_expected_calibration_error=float(
+        km.metrics.expected_calibration_error(labels, calibrated)))
     predictions = np.argmax(probabilities, axis=-1)
     row = {
         "key": spec.key,
@@ -58,6 +64,8 @@ def run(spec, verbose=0):
         "dataset": _dataset_facts(data.info),
         "metrics": metrics,
         "history": {name: [float(v) for v in values] for name, values in history.history.items()},
+        # What the early-stopping rule left of the step budget (`spec.steps`).
+        **{name: history.training_steps[name] for name in ("steps_used", "best_step", "stopped_early")},
         "per_class_accuracy": [float(np.mean(predictions[labels == label] == label))
                                for label in range(data.info.num_classes)],
         "angle_histogram": {
@@ -129,9 +137,9 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
         if spec.augment != "none":
             augment = km.augment.image.policy(spec.augment, num_classes=info.num_classes, seed=spec.seed)
             train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-    head = km.heads.create(spec.head, info.num_classes, info.train_class_counts,
-                           **dict(spec.head_options))
-    epochs = min(CURVE_POINTS, spec.steps)
+    head = _heads(km, spec, info)
+    steps_per_epoch = spec.validation_every or math.ceil(spec.steps / min(CURVE_POINTS, spec.steps))
+    epochs = max(1, math.ceil(spec.steps / steps_per_epoch))
     loss, callbacks = "auto", []
     if spec.remedy == "class-weights":
         weights = km.data.class_weights(info.train_class_counts, kind="inverse_frequency")
@@ -146,9 +154,27 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
     elif spec.remedy == "margin-warmup":
         callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
     return km.models.fit_margin_model(
-        backbone, head, train, validation, epochs=epochs, steps_per_epoch=math.ceil(spec.steps / epochs), loss=loss,
+        backbone, head, train, validation, epochs=epochs, steps_per_epoch=steps_per_epoch, loss=loss,
         learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks + list(extra_callbacks),
+        patience=spec.patience, learning_rate_schedule=spec.learning_rate_schedule,
     )
+
+
+def _heads(km, spec, info):
+    """`spec`'s head, or for `"a+b"` a dict of heads for a jointly trained `MarginModel`
+    (the first classifies); options go to every head but softmax, which has none."""
+    names = head_names(spec.head)
+    if len(names) == 1:
+        return km.heads.create(spec.head, info.num_classes, info.train_class_counts,
+                               **dict(spec.head_options))
+    return {name: km.heads.create(name, info.num_classes, info.train_class_counts,
+                                  **joint_head_options(km, name, spec.head_options))
+            for name in names}
+
+
+def joint_head_options(km, name, options):
+    """The options a head of a joint model gets: all of them, or none for softmax."""
+    return {} if km.heads.get(name) is km.heads.Softmax else dict(options)
 
 
 def _audio_backbone(km, spec, train, info):
@@ -228,13 +254,17 @@ def _as_arrays(dataset):
     return np.concatenate(images), np.concatenate(labels)
 
 
-def _embed_and_classify(model, images):
-    """L2-normalised embeddings and softmax probabilities from one backbone pass."""
+def _embed_and_classify(model, images, temperatures=None):
+    """L2-normalised embeddings and softmax probabilities from one backbone pass; with
+    `temperatures`, a tuple of the probabilities of `logits / T` for each T."""
     from keras import ops
 
     raw = _backbone_outputs(model, images)
-    logits = model.head(ops.convert_to_tensor(raw), training=False)
-    probabilities = np.asarray(ops.softmax(ops.cast(logits, "float32"), axis=-1), dtype=np.float64)
+    logits = ops.cast(model.head(ops.convert_to_tensor(raw), training=False), "float32")
+    probabilities = tuple(np.asarray(ops.softmax(logits / temperature, axis=-1), dtype=np.float64)
+                          for temperature in (temperatures or (1.0,)))
+    if temperatures is None:
+        probabilities = probabilities[0]
     raw = np.asarray(raw, dtype=np.float64)
     norms = np.maximum(np.linalg.norm(raw, axis=-1, keepdims=True), 1e-12)
     return raw / norms, probabilities

@@ -50,10 +50,12 @@ def build(head_name):
     model = km.MarginModel(backbone, HEADS[head_name]())
     model.build((None, FEATURES))
     rng = np.random.default_rng(1)
+    # Every float weight drawn, except the temperature of the probabilities (1: none).
     model.set_weights(
         [
-            rng.normal(scale=0.5, size=w.shape).astype(w.dtype) if w.dtype.kind == "f" else w
-            for w in model.get_weights()
+            rng.normal(scale=0.5, size=w.shape).astype(w.dtype)
+            if w.dtype.kind == "f" and variable is not model.temperature else w
+            for variable, w in zip(model.weights, model.get_weights())
         ]
     )
     return model

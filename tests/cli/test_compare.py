@@ -63,6 +63,11 @@ def test_tiny_grid_trains_reports_and_resumes(tmp_path, capsys):
     (["--heads", "arcface:bogus=1"], "option bogus=1 of the arcface head is refused"),
     (["--heads", "arcface:scale=-16"], "option scale=-16 of the arcface head is refused"),
     (["--heads", "magicface:scale=16"], "magicface"),
+    (["--heads", "softmax+magicface"], "magicface"),
+    (["--heads", "softmax+softmax"], "distinct names"),
+    (["--heads", "softmax+arcface:scale=-16"], "option scale=-16 of the arcface head is refused"),
+    (["--patience", "0"], "`patience` must be None or an integer >= 1"),
+    (["--validation-every", "10"], "--validation-every needs --patience"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, arguments, message):
     status = main(["compare", "--output", str(tmp_path / "out"), *arguments])

@@ -20,7 +20,7 @@ FAST = ["--epochs", "1", "--samples-per-class", "5", "--embedding-dim", "8", "--
 def test_train_writes_export_model_and_summary(tmp_path, capsys):
     output = tmp_path / "run"
     status = main(["train", *FAST, "--head", "cosface", "--scale", "16", "--margin", "0.2",
-                   "--augment", "light", "--output", str(output)])
+                   "--augment", "light", "--patience", "1", "--output", str(output)])
     assert status == 0
     printed = capsys.readouterr().out
     assert "test accuracy" in printed and "macro-F1" in printed and "parameters" in printed
@@ -30,6 +30,9 @@ def test_train_writes_export_model_and_summary(tmp_path, capsys):
     assert summary["dataset"]["train_class_counts"] == [5] * 10
     assert 0.0 <= summary["test_accuracy"] <= 1.0 and 0.0 <= summary["test_macro_f1"] <= 1.0
     assert summary["parameters"] > 0
+    assert summary["temperature"] > 0
+    steps = summary["training_steps"]
+    assert steps["steps_used"] <= steps["max_steps"] and steps["best_step"] <= steps["steps_used"]
     serve = tf.saved_model.load(str(output / "saved_model")).signatures["serving_default"]
     result = serve(inputs=tf.zeros((2, 8, 8, 1)))
     assert result["probabilities"].shape == (2, 10)
@@ -55,6 +58,8 @@ def test_every_head_trains_from_the_command_line(tmp_path, head):
         (["--dataset", "imagenet"], "imagenet"),
         (["--dataset", "fashion-mnist", "--data-dir", "/nonexistent/folder"], "/nonexistent/folder"),
         (["--epochs", "many"], "--epochs"),
+        (["--patience", "0"], "--patience"),
+        (["--patience", "2", "--validation-split", "0"], "--patience needs validation data"),
         (["--no-such-flag"], "unrecognized arguments"),
     ],
 )

@@ -80,3 +80,25 @@ def test_bad_format_is_rejected(exported, tmp_path):
     model, _, _ = exported
     with pytest.raises(ValueError, match="`format`"):
         model.export(str(tmp_path / "x"), format="onnx")
+
+
+def test_a_wrong_image_size_is_refused(exported):
+    _, path, images = exported
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must have shape"):
+        serve(inputs=tf.zeros((2, 9, 9, 1)))
+    with pytest.raises((tf.errors.InvalidArgumentError, ValueError, TypeError)):
+        serve(inputs=tf.zeros((2, 8, 8)))
+
+
+def test_non_finite_pixels_answer_nan_and_class_minus_one(exported):
+    _, path, images = exported
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    clean = serve(inputs=tf.constant(images[:4]))
+    broken = images[:4].copy()
+    broken[1, 3, 3, 0] = np.nan
+    broken[2, 0, 0, 0] = np.inf
+    outputs = serve(inputs=tf.constant(broken))
+    np.testing.assert_array_equal(outputs["class_id"], [clean["class_id"][0], -1, -1, clean["class_id"][3]])
+    assert np.isnan(outputs["probabilities"][1:3]).all() and np.isnan(outputs["embedding"][1:3]).all()
+    np.testing.assert_allclose(outputs["probabilities"][::3], clean["probabilities"][::3], rtol=1e-6)

@@ -139,3 +139,16 @@ def test_constructor_checks():
         km.MarginModel(tiny_backbone(), keras.layers.Dense(4))
     with pytest.raises(ValueError, match="`backbone`"):
         km.MarginModel(lambda x: x, km.heads.ArcFace(4))
+
+
+def test_fit_on_a_dataset_does_not_warn_about_shuffle():
+    import warnings
+
+    images, labels = tiny_data()
+    model = km.MarginModel(tiny_backbone(), km.heads.CosFace(4))
+    model.compile()
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(dataset, epochs=1, verbose=0)
+    assert not [w for w in caught if "shuffle" in str(w.message)]

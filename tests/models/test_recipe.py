@@ -25,3 +25,37 @@ def test_a_sampling_head_trains_with_lazy_adam(sample_rate, optimizer_class):
     model, history = km.models.fit_margin_model(backbone, head, _data(), None, epochs=1)
     assert type(model.optimizer) is optimizer_class
     assert np.isfinite(history.history["loss"][-1])
+
+
+def test_early_stopping_reports_the_steps_used():
+    backbone = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+    # A learning rate of 0: validation accuracy never rises after the first check.
+    model, history = km.models.fit_margin_model(
+        backbone, km.heads.CosFace(8), _data(), _data(), epochs=20, steps_per_epoch=3,
+        learning_rate=0.0, patience=2)
+    assert history.training_steps == {"max_steps": 60, "steps_used": 9, "best_step": 3,
+                                      "stopped_early": True}
+    assert len(history.history["val_accuracy"]) == 3
+
+
+def test_the_plateau_schedule_lowers_the_rate_and_a_joint_model_trains():
+    backbone = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+    heads = {"softmax": km.heads.Softmax(8), "arcface": km.heads.ArcFace(8, scale=8.0)}
+    model, history = km.models.fit_margin_model(
+        backbone, heads, _data(), _data(), epochs=4, steps_per_epoch=2, learning_rate=1e-9,
+        patience=4, learning_rate_schedule="plateau")  # too small a rate to move the accuracy
+    assert model.inference_head == "softmax" and np.isfinite(history.history["loss"]).all()
+    rates = history.history["learning_rate"]
+    assert rates[-1] == pytest.approx(rates[0] / 4)
+    assert history.training_steps["steps_used"] == 8 and not history.training_steps["stopped_early"]
+
+
+def test_bad_recipe_arguments_raise_before_training():
+    backbone = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+    with pytest.raises(ValueError, match="learning_rate_schedule"):
+        km.models.fit_margin_model(backbone, km.heads.CosFace(8), _data(), _data(),
+                                   learning_rate_schedule="step")
+    with pytest.raises(ValueError, match="validation"):
+        km.models.fit_margin_model(backbone, km.heads.CosFace(8), _data(), None, patience=2)
+    with pytest.raises(ValueError, match="patience"):
+        km.models.fit_margin_model(backbone, km.heads.CosFace(8), _data(), _data(), patience=0)

@@ -48,3 +48,31 @@ def test_single_seed_gives_no_verdict(tmp_path):
     markdown = (tmp_path / "report.md").read_text()
     assert "single seed, no interval" in markdown and "— better" not in markdown
     assert "Undecided (one seed" in markdown and "Did **not** help" not in markdown
+
+
+def test_steps_used_and_convergence_are_reported(tmp_path):
+    specs = [dataclasses.replace(spec, patience=2) for spec in
+             dataclasses.replace(GRID, seeds=(0, 1, 2), open_set_datasets=("digits-open",),
+                                 picture_heads=()).specs()]
+    rows = []
+    for spec in specs:
+        row = fake_run(spec)
+        row.update(steps_used=spec.seed + 1, best_step=1, stopped_early=spec.seed < 2)
+        row["metrics"]["calibrated_expected_calibration_error"] = 0.01
+        rows.append(row)
+    paths = write_report(rows, tmp_path)
+    markdown = (tmp_path / "report.md").read_text()
+    assert "steps used (median, range)" in markdown
+    assert "| 2 (1-3) of 3, early stop 2/3 |" in markdown
+    assert "Every run trained until validation accuracy stopped rising" in markdown
+    assert "ECE after temperature scaling" in markdown
+    with open(paths["csv"]) as handle:
+        assert next(csv.DictReader(handle))["steps_used"] == "1"
+
+
+def test_fixed_budget_single_seed_runs_are_labelled_illustrative(tmp_path):
+    specs = dataclasses.replace(GRID, seeds=(0,), open_set_datasets=(), picture_heads=()).specs()
+    write_report([fake_run(spec) for spec in specs], tmp_path)
+    markdown = (tmp_path / "report.md").read_text()
+    assert "**Not trained to convergence**" in markdown and "illustrative only" in markdown
+    assert "| 3 (fixed) |" in markdown

@@ -1,5 +1,7 @@
 """`RunSpec` keys and the presets' grids."""
 
+import dataclasses
+
 import pytest
 
 from keras_margin.studies import PRESETS
@@ -37,3 +39,35 @@ def test_a_preset_runs_only_the_chosen_studies():
     specs = preset.specs()
     assert {spec.study for spec in specs} == {"open-set"} and len(specs) == 6
     assert {spec.samples_per_class for spec in specs} == {None}
+
+
+def test_published_keys_are_unchanged_and_the_new_fields_are_keyed_when_set():
+    # A row of docs/results/compare-open-set/results.csv, written before early stopping.
+    published = RunSpec("open-set", "glyphs", "softmax", "none", None, 0, 250)
+    assert published.key == "15b6381d975c64b0"
+    with_patience = dataclasses.replace(published, patience=5)
+    assert len({published.key, with_patience.key,
+                dataclasses.replace(with_patience, validation_every=50).key,
+                dataclasses.replace(with_patience, learning_rate_schedule="plateau").key}) == 4
+    assert "patience=5" in with_patience.label()
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"patience": 0}, "patience"), ({"patience": 2.5}, "patience"),
+    ({"validation_every": 0}, "validation_every"),
+    ({"learning_rate_schedule": "step"}, "learning_rate_schedule"),
+    ({"learning_rate_schedule": "plateau"}, "needs `patience`"),
+])
+def test_bad_budget_fields_raise(fields, message):
+    with pytest.raises(ValueError, match=message):
+        RunSpec("closed-set", "digits", "arcface", "none", 5, 0, 2, **fields)
+
+
+def test_joint_head_names():
+    from keras_margin.studies.run_spec import head_names
+
+    assert head_names("arcface") == ["arcface"]
+    assert head_names("softmax + arcface") == ["softmax", "arcface"]
+    for bad in ("softmax+", "arcface+arcface"):
+        with pytest.raises(ValueError, match="distinct names"):
+            head_names(bad)

@@ -24,6 +24,8 @@ def rows():
         tiny("label-noise", "softmax", "bootstrapping", label_noise=0.4),
         tiny("label-noise", "subcenterarcface", "sub-center-cleaning", label_noise=0.4),
         tiny("convergence", "arcface", "margin-warmup"),
+        tiny("closed-set", "softmax+arcface", patience=1, validation_every=2,
+             head_options=(("scale", 16),)),
     ]
     return [runner.run(spec) for spec in specs]
 
@@ -33,7 +35,11 @@ def test_rows_are_json_and_complete(rows):
         assert json.loads(json.dumps(row))["key"] == row["key"]
         assert 0.0 <= row["metrics"]["accuracy"] <= 1.0
         assert len(row["per_class_accuracy"]) == 10
-        assert len(row["history"]["val_accuracy"]) == 6  # one validation per step here
+        if row["spec"]["patience"] is None:
+            assert len(row["history"]["val_accuracy"]) == 6  # one validation per step here
+            assert row["steps_used"] == 6 and row["best_step"] is None and not row["stopped_early"]
+        assert 0.0 <= row["metrics"]["calibrated_expected_calibration_error"] <= 1.0
+        assert row["metrics"]["temperature"] > 0
         assert sum(row["angle_histogram"]["counts"]) == row["dataset"]["num_test"]
     # The balanced test split's accuracy is the mean of the per-class accuracies.
     assert rows[0]["metrics"]["accuracy"] == pytest.approx(np.mean(rows[0]["per_class_accuracy"]),
@@ -103,3 +109,11 @@ def test_head_options_reach_the_trained_head(monkeypatch):
     assert (config["scale"], config["margin"]) == (16, 0.3)
     assert row["spec"]["head_options"] == (("margin", 0.3), ("scale", 16))
     assert json.loads(json.dumps(row))["spec"]["head_options"] == [["margin", 0.3], ["scale", 16]]
+
+
+def test_a_joint_run_stops_early_and_reports_its_steps(rows):
+    row = rows[-1]
+    steps = len(row["history"]["val_accuracy"]) * 2
+    assert row["steps_used"] == steps <= 6 and row["best_step"] <= steps
+    assert row["stopped_early"] == (steps < 6)
+    assert "loss" in row["history"]
