@@ -61,21 +61,9 @@ def make_pipeline(images, labels, batch_size, training, augment=None, seed=None,
         raise ValueError("`augment` is only applied to training data; pass training=True.")
     if balance is not None and not training:
         raise ValueError("`balance` only applies to training data; pass training=True.")
-    images = np.asarray(images)
     labels = np.asarray(labels)
-    if labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(
-            "`images` and `labels` must hold the same number of examples and `labels` "
-            f"must be 1-D; received shapes {images.shape} and {labels.shape}."
-        )
+    gather = batch_gatherer(images, labels)
     num_examples = len(labels)
-    image_table = tf.constant(images)
-    label_table = tf.constant(labels.astype(np.int32))
-
-    def gather(indices):
-        batch_images = tf.cast(tf.gather(image_table, indices), tf.float32)
-        return batch_images, tf.gather(label_table, indices)
-
     if balance is not None:
         dataset = balanced_indices(labels, mode=balance, seed=seed)
         counts = np.bincount(labels)
@@ -91,3 +79,26 @@ def make_pipeline(images, labels, batch_size, training, augment=None, seed=None,
     if augment is not None:
         dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def batch_gatherer(images, labels):
+    """The `tf.data` map from a batch of example indices to `(float32 images, int32 labels)`.
+
+    Raises:
+        ValueError: unless `labels` is 1-D with one entry per image.
+    """
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(images) != len(labels):
+        raise ValueError(
+            "`images` and `labels` must hold the same number of examples and `labels` "
+            f"must be 1-D; received shapes {images.shape} and {labels.shape}."
+        )
+    image_table = tf.constant(images)
+    label_table = tf.constant(labels.astype(np.int32))
+
+    def gather(indices):
+        batch_images = tf.cast(tf.gather(image_table, indices), tf.float32)
+        return batch_images, tf.gather(label_table, indices)
+
+    return gather

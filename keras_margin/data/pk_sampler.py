@@ -5,6 +5,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from keras_margin.data.pipeline import batch_gatherer
 from keras_margin.utils import validation
 
 
@@ -134,20 +135,8 @@ def pk_batches(images, labels, classes_per_batch, samples_per_class, seed=None, 
     """
     if augment is not None and not callable(augment):
         raise ValueError(f"`augment` must be a callable or None; received {augment!r}.")
-    images = np.asarray(images)
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(
-            "`images` and `labels` must hold the same number of examples and `labels` "
-            f"must be 1-D; received shapes {images.shape} and {labels.shape}."
-        )
-    dataset = pk_indices(labels, classes_per_batch, samples_per_class, seed=seed)
-    image_table = tf.constant(images)
-    label_table = tf.constant(labels.astype(np.int32))
-
-    def gather(indices):
-        return tf.cast(tf.gather(image_table, indices), tf.float32), tf.gather(label_table, indices)
-
+    gather = batch_gatherer(images, labels)
+    dataset = pk_indices(np.asarray(labels), classes_per_batch, samples_per_class, seed=seed)
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
     if augment is not None:
         dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
