@@ -29,7 +29,8 @@ _NOTICES = re.compile(
     # The `tensorflow` wheel (not `tensorflow-cpu`) looks for CUDA at import. Where there
     # is no NVIDIA device at all, its "Could not find cuda drivers" says nothing; where
     # there is one, it means a broken driver set-up, and it shows.
-    + ("" if os.path.exists("/dev/nvidiactl") else r"|Could not find cuda drivers on your machine")
+    + ("" if os.path.exists("/dev/nvidiactl") else r"|Could not find cuda drivers on your machine"
+       r"|failed call to cuInit")
 )
 
 
@@ -76,6 +77,11 @@ def _start_up_notices_filtered():
     try:
         with _native_stderr() as captured:
             yield
+            if "tensorflow" in sys.modules:
+                # The first look for GPUs logs "failed call to cuInit" where there is no
+                # driver; looking now, while stderr is filtered, keeps it out of a user's
+                # first operation. It does not initialise the runtime.
+                sys.modules["tensorflow"].config.list_physical_devices("GPU")
     finally:
         _write_to_stderr(line for line in captured if not _NOTICES.search(line))
 
