@@ -10,6 +10,8 @@ import dataclasses
 import inspect
 
 import keras_margin as km
+from keras_margin.studies.run_spec import JOINT_SEPARATOR
+from keras_margin.studies.run_spec import head_names
 
 # Bumped whenever the search space changes, so a changed space starts new studies
 # instead of mixing its trials with the old ones.
@@ -59,17 +61,37 @@ class Parameter:
 def search_space(head, augments):
     """The `Parameter`s searched for `head`: its scale when it has one ("auto" too when
     the head accepts it), its margins (`MARGIN_RANGES`), the learning rate and the
-    augmentation policy among `augments`."""
+    augmentation policy among `augments`.
+
+    A joint model (`"softmax+arcface"`) searches the learning rate, the augmentation
+    and the options of its margin heads: `RunSpec` gives its `head_options` to every
+    head but `softmax`, so those are what can be tuned.
+    """
     space = [Parameter("learning_rate", *LEARNING_RATE_RANGE, log=True),
              Parameter("augment", choices=tuple(augments))]
+    for name in _option_heads(head):
+        space += [parameter for parameter in _head_space(name) if parameter not in space]
+    return space
+
+
+def _head_space(head):
+    space = []
     if "scale" in inspect.signature(km.heads.get(head).__init__).parameters:
         if accepts(head, scale="auto"):
             space += [Parameter("scale_rule", choices=("fixed", "auto")),
                       Parameter("scale", *SCALE_RANGE, log=True, condition=("scale_rule", "fixed"))]
         else:
             space.append(Parameter("scale", *SCALE_RANGE, log=True))
-    space += [Parameter(name, low, high) for name, low, high in MARGIN_RANGES.get(head_name(head), ())]
-    return space
+    return space + [Parameter(name, low, high)
+                    for name, low, high in MARGIN_RANGES.get(head_name(head), ())]
+
+
+def _option_heads(head):
+    """The heads of `head` that receive `head_options` (all but softmax in a joint model)."""
+    names = head_names(head)
+    if len(names) == 1:
+        return names
+    return [name for name in names if km.heads.get(name) is not km.heads.Softmax]
 
 
 def suggest(trial, space):
@@ -91,14 +113,21 @@ def settings_from_params(params):
 
 
 def accepts(head, **options):
-    """True when `head`, built for 10 classes, takes `options`."""
+    """True when `head`, built for 10 classes, takes `options` (every margin head of a
+    joint model)."""
     try:
-        km.heads.create(head, 10, [1] * 10, **options)
+        for name in _option_heads(head):
+            km.heads.create(name, 10, [1] * 10, **options)
     except (TypeError, ValueError):
         return False
     return True
 
 
 def head_name(head):
-    """The registry's name of `head` (`"ArcFace"` -> `"arcface"`, aliases resolved)."""
-    return km.heads.get(head).__name__.lower()
+    """The registry's name of `head` (`"ArcFace"` -> `"arcface"`, aliases resolved;
+    `"Softmax+ArcFace"` -> `"softmax+arcface"`).
+
+    Raises:
+        ValueError: for a name no head has.
+    """
+    return JOINT_SEPARATOR.join(km.heads.get(name).__name__.lower() for name in head_names(head))

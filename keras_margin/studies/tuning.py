@@ -105,8 +105,6 @@ class TuneSettings:
         heads = tuple(self.heads)
         if not heads or len(set(map(head_name, heads))) != len(heads):
             raise ValueError(f"`heads` must name at least one head, each once; received {self.heads!r}.")
-        for head in heads:
-            km.heads.get(head)
         object.__setattr__(self, "heads", heads)
         validation.integer_at_least(self.trials, 1, "trials")
         validation.integer_at_least(self.steps, 1, "steps")

@@ -52,6 +52,25 @@ def test_suggested_params_become_head_options_learning_rate_and_augment():
     assert integer["margin"] == 3 and isinstance(integer["margin"], int)
 
 
+def test_a_joint_model_searches_the_options_of_its_margin_heads_and_its_tuned_settings_apply():
+    joint = {parameter.name for parameter in search_space.search_space("Softmax+ArcFace", ("none",))}
+    alone = {parameter.name for parameter in search_space.search_space("arcface", ("none",))}
+    assert joint == alone  # RunSpec gives head_options to every head but softmax
+    assert search_space.head_name("Softmax+ArcFace") == "softmax+arcface"
+    assert search_space.accepts("softmax+cosface", margin=0.3) and not search_space.accepts(
+        "softmax+adacos", margin=0.3)
+    settings = tuning.TuneSettings(dataset="digits", heads=("softmax", "softmax+arcface"))
+    assert settings.study_name("softmax+arcface") != settings.study_name("softmax")
+    best = {"heads": {"softmax+arcface": {"value": 0.9, "head_options": {"margin": 0.2},
+                                          "learning_rate": 3e-3, "augment": "light"}}}
+    [spec] = tuning.apply_best(grid("open-set", ["glyphs"], ["softmax+arcface"], ["none"], [5], [0], 4),
+                               best)
+    assert (spec.head, spec.head_options, spec.learning_rate, spec.augment) == (
+        "softmax+arcface", (("margin", 0.2),), 3e-3, "light")
+    with pytest.raises(ValueError, match="magicface"):
+        tuning.TuneSettings(heads=("softmax+magicface",))
+
+
 @pytest.mark.parametrize("arguments, name", [
     (dict(study="video"), "`study`"), (dict(trials=0), "`trials`"), (dict(steps=0), "`steps`"),
     (dict(heads=()), "`heads`"), (dict(heads=("arcface", "ArcFace")), "`heads`"),
