@@ -15,8 +15,10 @@ def _run(args, **kwargs):
 
 def test_import_prints_no_tensorflow_start_up_notices():
     # The first operation too: the full `tensorflow` wheel logs "failed call to cuInit"
-    # when it first looks for a GPU on a machine without a driver.
-    program = "import keras_margin, tensorflow as tf; tf.reduce_sum(tf.ones(3)).numpy()"
+    # when it first looks for a GPU on a machine without a driver; the first XLA
+    # compilation logs "XLA service ... initialized" and "Compiled cluster using XLA!".
+    program = ("import keras_margin, tensorflow as tf; tf.reduce_sum(tf.ones(3)).numpy(); "
+               "tf.function(lambda x: x * 2, jit_compile=True)(tf.ones(3)).numpy()")
     result = _run([sys.executable, "-c", program])
     assert result.returncode == 0
     assert result.stderr == "" and result.stdout == ""

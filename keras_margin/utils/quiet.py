@@ -5,8 +5,11 @@ absl before `TF_CPP_MIN_LOG_LEVEL` is read, so that variable alone no longer sil
 them. During the import, stderr's file descriptor is pointed at a temporary file;
 afterwards every line that is not a known start-up notice is written back to stderr, so
 warnings a user may need (a missing CUDA library on a machine that has a driver, say)
-still show. `native_logs_held` does the same around an operation whose failure is
-reported by its own message.
+still show. TensorFlow's native INFO lines after start-up ("XLA service ... initialized",
+"Compiled cluster using XLA!") are held back by setting `TF_CPP_MIN_LOG_LEVEL=1` before
+the import, unless the user has set it: warnings and errors still print.
+`native_logs_held` does the same around an operation whose failure is reported by its
+own message.
 
 `import_keras_quietly` imports Keras, which imports TensorFlow only when TensorFlow is
 the Keras backend; `import_tensorflow_quietly` imports TensorFlow whatever the backend,
@@ -73,6 +76,7 @@ def native_logs_held():
 @contextlib.contextmanager
 def _start_up_notices_filtered():
     # The lines are written back even when the import fails: they may say why.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     captured = []
     try:
         with _native_stderr() as captured:
