@@ -129,7 +129,8 @@ def run(args, usage_error):
         if args.image_size is not None:
             input_shape = (*args.image_size, input_shape[-1])
             if args.dataset != "folder":  # from_directory resized them while decoding
-                train, validation, test = (_resized(tf, data, args.image_size) for data in (train, validation, test))
+                train, validation, test = (_resized(tf, data, args.image_size)
+                                           for data in (train, validation, test))
         backbone = None
         if args.backbone is not None:
             try:
