@@ -1,7 +1,10 @@
 """Train a backbone with a margin head, evaluate it on the test split, and export it.
 
 Defaults: the bundled MNIST-5k digits, 100 training images per class, the small CNN, an
-ArcFace head and the "standard" augmentation policy. The output folder receives:
+ArcFace head and the "standard" augmentation policy. `--backbone` trains a
+keras.applications network or a saved .keras model instead (docs/transfer.md), with
+`--image-size` to resize the images and `--freeze-backbone-epochs` to train only the new
+layers first. The output folder receives:
 
   saved_model/   SavedModel: images in -> probabilities, class_id, embedding
   model.keras    the Keras model (reload with keras.saving.load_model)
@@ -37,6 +40,21 @@ def add_arguments(parser):
     data.add_argument("--validation-split", type=float, default=0.1, help="(default: %(default)s)")
     data.add_argument("--augment", default="standard",
                       help="augmentation policy: none, light, standard, strong (default: %(default)s)")
+
+    backbone = parser.add_argument_group("backbone (docs/transfer.md)")
+    backbone.add_argument("--backbone", metavar="NAME|PATH", help="a keras.applications architecture "
+                          "(resnet50v2, mobilenetv3small, efficientnetv2b0, ...) or a saved .keras model "
+                          "(default: the small CNN)")
+    backbone.add_argument("--backbone-weights", metavar="FILE", help="local weights file of the --backbone "
+                          "architecture without its top (e.g. the keras.applications 'notop' .h5 file); "
+                          "never downloaded (default: random initialisation)")
+    backbone.add_argument("--image-size", nargs=2, type=integer_at_least(1), metavar=("H", "W"),
+                          help="resize the images to H x W in the input pipeline (the applications "
+                          "need at least 32 x 32) (default: the dataset's size)")
+    backbone.add_argument("--freeze-backbone-epochs", type=integer_at_least(0), default=0, metavar="N",
+                          help="train only the new embedding layers and the head for the first N of "
+                          "--epochs, then the whole network; the --backbone network's batch "
+                          "normalisation stays in inference mode throughout (default: %(default)s)")
 
     head = parser.add_argument_group("head")
     head.add_argument("--head", default="arcface", help="head name, e.g. arcface, cosface, sphereface, "
@@ -101,11 +119,25 @@ def run(args, usage_error):
             raise ValueError(f"--validation-split must be in [0, 1); received {args.validation_split}")
         if args.data_dir is not None and not os.path.isdir(args.data_dir):
             raise ValueError(f"--data-dir {args.data_dir!r} is not a folder")
+        _check_backbone_flags(args)
         if args.mixed_precision:
             on_gpu = bool(tf.config.list_physical_devices("GPU"))
             keras.config.set_dtype_policy("mixed_float16" if on_gpu else "mixed_bfloat16")
         keras.utils.set_random_seed(args.seed)
         train, validation, test, info = _load_data(km, args)
+        input_shape = tuple(info.input_shape)
+        if args.image_size is not None:
+            input_shape = (*args.image_size, input_shape[-1])
+            if args.dataset != "folder":  # from_directory resized them while decoding
+                train, validation, test = (_resized(tf, data, args.image_size)
+                                           for data in (train, validation, test))
+        backbone = None
+        if args.backbone is not None:
+            try:
+                backbone = km.models.backbone(args.backbone, input_shape, args.embedding_dim,
+                                              weights=args.backbone_weights)
+            except ValueError as error:
+                raise ValueError(f"--backbone {args.backbone}: {error}") from None
         augment = km.augment.image.policy(policy_name, num_classes=info.num_classes, seed=args.seed)
         if args.sample_rate is not None and augment.soft_labels:
             raise ValueError(
@@ -117,13 +149,17 @@ def run(args, usage_error):
         head = km.heads.create(args.head, info.num_classes, info.train_class_counts, **head_kwargs)
 
     print(f"{info.name}: {info.num_train} training, {info.num_validation} validation, "
-          f"{info.num_test} test images; {type(head).__name__} head; augment={policy_name}")
+          f"{info.num_test} test images of {'x'.join(map(str, input_shape))}; "
+          f"{backbone.name if backbone is not None else 'small_cnn'} backbone; {type(head).__name__} head; "
+          f"augment={policy_name}")
     started = time.perf_counter()
-    model, history = km.models.fit_small_cnn(
-        train, validation, head, info.input_shape, embedding_dim=args.embedding_dim,
-        epochs=args.epochs, learning_rate=args.learning_rate, verbose=args.verbose,
-        patience=args.patience,
-    )
+    fit_arguments = dict(learning_rate=args.learning_rate, verbose=args.verbose, patience=args.patience)
+    if backbone is None:
+        model, history = km.models.fit_small_cnn(
+            train, validation, head, input_shape, embedding_dim=args.embedding_dim, epochs=args.epochs,
+            **fit_arguments)
+    else:
+        model, history = _fit_backbone(km, backbone, head, train, validation, args, fit_arguments)
     train_seconds = time.perf_counter() - started
     # Calibrated probabilities in the export: temperature scaling on the validation split.
     temperature = model.calibrate_temperature(validation) if validation is not None else 1.0
@@ -142,6 +178,8 @@ def run(args, usage_error):
                     "num_test": info.num_test, "train_class_counts": list(info.train_class_counts)},
         "head": {"class": type(head).__name__, "config": _jsonable(head.get_config())},
         "augment": policy_name,
+        "backbone": {"name": args.backbone or "small_cnn", "weights": args.backbone_weights,
+                     "input_shape": list(input_shape), "freeze_backbone_epochs": args.freeze_backbone_epochs},
         "parameters": parameters,
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
         "training_steps": history.training_steps,
@@ -167,8 +205,94 @@ def _load_data(km, args):
     if args.dataset == "folder":
         if args.data_dir is None:
             raise ValueError("--dataset folder needs --data-dir FOLDER (one sub-folder per class)")
-        return km.data.from_directory(args.data_dir, color_mode=args.color_mode, **common)
+        image_size = tuple(args.image_size) if args.image_size is not None else None
+        return km.data.from_directory(args.data_dir, color_mode=args.color_mode, image_size=image_size, **common)
     return km.data.load(args.dataset, data_dir=args.data_dir, **common)
+
+
+def _check_backbone_flags(args):
+    """The backbone flags that need one another, checked before any data is loaded."""
+    if args.backbone is None:
+        if args.backbone_weights is not None:
+            raise ValueError("--backbone-weights needs --backbone NAME (the architecture the weights are for)")
+        if args.freeze_backbone_epochs:
+            raise ValueError("--freeze-backbone-epochs needs --backbone NAME|PATH (the small CNN has no "
+                             "pre-trained network to freeze)")
+    if args.freeze_backbone_epochs > args.epochs:
+        raise ValueError(f"--freeze-backbone-epochs {args.freeze_backbone_epochs} is more than --epochs "
+                         f"{args.epochs}")
+    if args.backbone_weights is not None and not os.path.isfile(args.backbone_weights):
+        raise ValueError(f"--backbone-weights {args.backbone_weights!r} is not a file")
+
+
+def _resized(tf, data, image_size):
+    """`data` with its images resized to `image_size`, as `keras-margin predict` resizes files
+    (bilinear with antialiasing, so shrinking does not alias); pixels stay 0-255."""
+    if data is None:
+        return None
+    size = tuple(image_size)
+
+    def resize(images, labels):
+        return tf.image.resize(images, size, antialias=True), labels
+
+    return data.map(resize, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _fit_backbone(km, backbone, head, train, validation, args, fit_arguments):
+    """Trains `backbone` + `head`: with --freeze-backbone-epochs N, in two `fit` phases.
+
+    Phase one trains with the wrapped network frozen (only the embedding layers and the
+    head learn), phase two the whole network. Keras fixes the trainable variables when
+    a model is compiled, so unfreezing needs a new compile; `fit_margin_model` compiles
+    a fresh `MarginModel` around the same backbone and head layers, which keep the
+    weights of phase one. The network's batch normalisation stays frozen (inference
+    mode, its pre-trained statistics) in phase two, as the Keras fine-tuning guide
+    advises: small batches of a new dataset would otherwise overwrite the statistics
+    its weights were trained with.
+    """
+    import keras
+
+    from keras_margin.models.backbone import BASE_LAYER
+
+    frozen_epochs = args.freeze_backbone_epochs
+    if not frozen_epochs:
+        return km.models.fit_margin_model(backbone, head, train, validation, epochs=args.epochs, **fit_arguments)
+    base = backbone.get_layer(BASE_LAYER)
+    base.trainable = False
+    model, first = km.models.fit_margin_model(backbone, head, train, validation, epochs=frozen_epochs,
+                                              **fit_arguments)
+    if frozen_epochs == args.epochs:
+        return model, first
+    base.trainable = True
+    for layer in _layers(base):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    model, second = km.models.fit_margin_model(backbone, head, train, validation,
+                                               epochs=args.epochs - frozen_epochs, **fit_arguments)
+    return model, _joined(first, second)
+
+
+def _layers(model):
+    """Every layer inside `model`, nested models' layers included."""
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _layers(layer)
+
+
+def _joined(first, second):
+    """The two phases' histories as one: epochs in order, training steps added up."""
+    second.history = {key: list(first.history.get(key, [])) + list(values)
+                      for key, values in second.history.items()}
+    one, two = first.training_steps, second.training_steps
+    best = two["best_step"]
+    second.training_steps = {
+        "max_steps": one["max_steps"] + two["max_steps"],
+        "steps_used": one["steps_used"] + two["steps_used"],
+        "best_step": None if best is None else one["steps_used"] + best,
+        "stopped_early": two["stopped_early"],
+    }
+    return second
 
 
 def _head_kwargs(args, head_class):

@@ -1,6 +1,8 @@
-"""Models: `MarginModel` (backbone + head) and small reference backbones."""
+"""Models: `MarginModel` (backbone + head), small reference backbones and `backbone` over
+keras.applications."""
 
 from keras_margin.models.audio_cnn import audio_cnn
+from keras_margin.models.backbone import backbone
 from keras_margin.models.decibels import Decibels
 from keras_margin.models.margin_model import MarginModel
 from keras_margin.models.recipe import fit_margin_model
@@ -8,4 +10,4 @@ from keras_margin.models.recipe import fit_small_cnn
 from keras_margin.models.small_cnn import small_cnn
 from keras_margin.models.text_cnn import text_cnn
 
-__all__ = ["Decibels", "MarginModel", "audio_cnn", "fit_margin_model", "fit_small_cnn", "small_cnn", "text_cnn"]
+__all__ = ["Decibels", "MarginModel", "audio_cnn", "backbone", "fit_margin_model", "fit_small_cnn", "small_cnn", "text_cnn"]
