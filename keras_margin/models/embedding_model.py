@@ -246,6 +246,12 @@ class EmbeddingModel(keras.Model):
 
         if format != "tf_saved_model":
             raise ValueError(f"`format` must be 'tf_saved_model'; received {format!r}.")
+        if not self.built:
+            # A backbone trained elsewhere, wrapped only to be exported, is exported as
+            # it is; the model's own build only records the input shape.
+            if input_signature is None:
+                input_signature = export_lib.serving_signature(self)
+            self.build(tuple(input_signature.shape))
         export_lib.export_serving(self, filepath, input_signature=input_signature, verbose=verbose,
                                   thresholds=thresholds, version=version, classify=False)
 

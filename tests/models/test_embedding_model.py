@@ -167,3 +167,15 @@ def test_docstring_example_runs():
         if test.name == "EmbeddingModel":
             runner.run(test)
     assert runner.tries >= 5 and runner.failures == 0
+
+
+def test_a_backbone_trained_elsewhere_exports_without_fit(tmp_path):
+    from keras_margin.cli.serving import ServingModel
+
+    model = km.models.EmbeddingModel(tiny_backbone(with_random_layers=True))
+    path = str(tmp_path / "serving")
+    model.export(path, verbose=False, version=3)
+    images, _ = tiny_data(n=5)
+    served = ServingModel(path)(images)  # what `keras-margin embed | enroll | search` read
+    assert set(served) == {"embedding"}
+    np.testing.assert_allclose(served["embedding"], model.predict(images, verbose=0), rtol=1e-5, atol=1e-6)
