@@ -4,6 +4,7 @@ keras.applications."""
 from keras_margin.models.audio_cnn import audio_cnn
 from keras_margin.models.backbone import backbone
 from keras_margin.models.decibels import Decibels
+from keras_margin.models.embedding_model import EmbeddingModel
 from keras_margin.models.margin_model import MarginModel
 from keras_margin.models.recipe import fit_margin_model
 from keras_margin.models.recipe import fit_small_cnn

@@ -1,4 +1,4 @@
-"""SavedModel export of a `MarginModel` for serving without labels."""
+"""SavedModel export of a `MarginModel` or an `EmbeddingModel` for serving without labels."""
 
 import keras
 import tensorflow as tf
@@ -16,11 +16,15 @@ def serving_signature(model):
     return tf.TensorSpec(symbolic.shape, symbolic.dtype, name="inputs")
 
 
-def export_serving(model, filepath, input_signature=None, verbose=True, thresholds=None, version=None):
+def export_serving(model, filepath, input_signature=None, verbose=True, thresholds=None, version=None,
+                   classify=True):
     """Writes `model` as a SavedModel with one endpoint, `serving_default`.
 
     See `MarginModel.export` for what the endpoint returns, and `serving_thresholds` for
-    the `thresholds` and `verify` endpoints and the versioned layout.
+    the `thresholds` and `verify` endpoints and the versioned layout. `model` has a
+    `backbone`; with `classify=True` also a `head` and a `temperature`, and the endpoint
+    returns `probabilities`, `class_id` and `embedding`; with `classify=False` (an
+    `EmbeddingModel`) the `embedding` alone.
     """
     from keras_margin.models import serving_thresholds
 
@@ -43,20 +47,22 @@ def export_serving(model, filepath, input_signature=None, verbose=True, threshol
         # training=False everywhere: Keras' own export leaves random preprocessing
         # layers in their default (training) state.
         embeddings = model.backbone(inputs, training=False)
-        logits = model.head(embeddings, training=False)
-        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32) / model.temperature, axis=-1)[:rows]
-        embeddings = tf.math.l2_normalize(tf.cast(embeddings, tf.float32)[:rows], axis=-1, epsilon=1e-24)
-        class_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        outputs = {}
+        if classify:
+            logits = model.head(embeddings, training=False)
+            probabilities = tf.nn.softmax(tf.cast(logits, tf.float32) / model.temperature, axis=-1)[:rows]
+            outputs["probabilities"] = probabilities
+            outputs["class_id"] = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        outputs["embedding"] = tf.math.l2_normalize(tf.cast(embeddings, tf.float32)[:rows], axis=-1, epsilon=1e-24)
         if not inputs.dtype.is_floating:  # ids, strings: nothing can be NaN
-            return {"probabilities": probabilities, "class_id": class_id, "embedding": embeddings}
+            return outputs
         # A NaN or Inf input value has no meaning, and pooling and ReLU can hide it (the
         # network then answers a confident class): such rows answer NaN and class -1,
         # and the other rows of the batch are served as usual.
         finite = tf.reduce_all(tf.reshape(tf.math.is_finite(inputs), [tf.shape(inputs)[0], -1]), axis=-1)[:rows]
         return {
-            "probabilities": _where_rows(finite, probabilities, float("nan")),
-            "class_id": tf.where(finite, class_id, -1),
-            "embedding": _where_rows(finite, embeddings, float("nan")),
+            name: tf.where(finite, value, -1) if name == "class_id" else _where_rows(finite, value, float("nan"))
+            for name, value in outputs.items()
         }
 
     archive = keras.export.ExportArchive()
