@@ -11,4 +11,4 @@ from keras_margin.models.recipe import fit_small_cnn
 from keras_margin.models.small_cnn import small_cnn
 from keras_margin.models.text_cnn import text_cnn
 
-__all__ = ["Decibels", "MarginModel", "audio_cnn", "backbone", "fit_margin_model", "fit_small_cnn", "small_cnn", "text_cnn"]
+__all__ = ["Decibels", "EmbeddingModel", "MarginModel", "audio_cnn", "backbone", "fit_margin_model", "fit_small_cnn", "small_cnn", "text_cnn"]
