@@ -35,7 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_margin.augment.random_affine import RandomAffine
+from keras_margin.augment.image.random_affine import RandomAffine
 from keras_margin.utils import validation
 
 MODES = ("probability", "magnitude")

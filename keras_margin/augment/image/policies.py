@@ -86,8 +86,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_margin.augment.image.rand_augment import RandAugment
-from keras_margin.augment.random_affine import FILL_MODES
-from keras_margin.augment.random_affine import RandomAffine
+from keras_margin.augment.image.random_affine import FILL_MODES
+from keras_margin.augment.image.random_affine import RandomAffine
 from keras_margin.utils import validation
 
 __all__ = ["POLICIES", "RandomAffine", "describe", "policy"]
