@@ -336,6 +336,9 @@ class RandomAffine(_layer.AugmentationLayer):
         return unbatch(out)
 
     def _as_compute_dtype(self, images):
+        if not tf.is_tensor(images) and keras.backend.backend() != "tensorflow":
+            # Inference inside a model on another backend (JAX, torch): its own arrays.
+            return keras.ops.cast(images, self.compute_dtype)
         images = tf.convert_to_tensor(images)
         dtype = tf.as_dtype(self.compute_dtype)
         return images if images.dtype == dtype else tf.cast(images, dtype)
