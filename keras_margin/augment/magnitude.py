@@ -37,6 +37,8 @@ True
 >>> _ = magnitude.assign(1.0)  # the same dataset now rotates and shifts
 """
 
+import inspect
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -208,13 +210,12 @@ class _WithProbability:
         else:
             augment_seed, choice_seed = tf.unstack(tf.random.experimental.stateless_split(
                 tf.cast(tf.reshape(seed, [-1])[:2], tf.int64), 2))
-            try:
-                augmented, _ = self.augment(images, labels, seed=augment_seed)
-            except TypeError as error:
+            if "seed" not in inspect.signature(self.augment).parameters:
                 raise ValueError(
-                    "A seeded call needs an `augment` that takes `seed=`; "
-                    f"{self.augment!r} does not ({error})."
-                ) from None
+                    "A seeded call needs an `augment` that takes `seed=` (a policy, "
+                    f"ScaledAffine, ...); received {self.augment!r}."
+                )
+            augmented, _ = self.augment(images, labels, seed=augment_seed)
         batch = tf.shape(images)[0]
         probability = tf.broadcast_to(
             tf.reshape(tf.cast(tf.convert_to_tensor(probability), tf.float32), (-1,)), (batch,)

@@ -107,3 +107,9 @@ def test_pipeline_wrappers_are_reproducible_under_autotune_with_seeded_map():
 def test_docstring_examples():
     result = doctest.testmod(mag, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_seeded_call_needs_an_augmentation_that_takes_a_seed():
+    plain = mag.with_probability(lambda images, labels: (images, labels), 0.5)
+    with pytest.raises(ValueError, match="`seed=`"):
+        plain(_images(), np.zeros(6), seed=tf.constant([1, 2], tf.int64))
