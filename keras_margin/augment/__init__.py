@@ -9,6 +9,11 @@ Example:
 
 >>> from keras_margin.augment import image
 >>> augment = image.policy("standard")
+
+Randomness: every layer draws statelessly from a per-call seed tensor, and
+`seeded_map(dataset, layers, seed)` hands each dataset element its own seed, so an
+augmented dataset is a function of the seed under any `tf.data` parallelism (see
+`keras_margin.augment.seeded_map`).
 """
 
 from keras_margin.utils.quiet import import_tensorflow_quietly
@@ -19,5 +24,7 @@ from keras_margin.augment import audio
 from keras_margin.augment import image
 from keras_margin.augment import magnitude
 from keras_margin.augment import text
+# The function, not its module: `keras_margin.augment.seeded_map(dataset, layers, seed)`.
+from keras_margin.augment.seeded_map import seeded_map  # noqa: E402
 
-__all__ = ["audio", "image", "magnitude", "text"]
+__all__ = ["audio", "image", "magnitude", "seeded_map", "text"]

@@ -1,4 +1,4 @@
-"""`AugmentationLayer`: the base class of keras_margin's random image and audio layers.
+"""`AugmentationLayer`: the base class of keras_margin's random image, audio and text layers.
 
 Why a base class of our own rather than Keras' `BaseImagePreprocessingLayer`: that
 class converts every input to the layer's float compute dtype before `call`, so a uint8
@@ -43,10 +43,15 @@ class AugmentationLayer(keras.layers.Layer):
     a `training` argument, which is how `model.export()` serves. (Keras' own random
     layers default to `training=True` there and so augment in an exported model.)
 
-    Seeds: `layer(x, seed=s)` makes the output a pure function of `(x, s, layer.seed)`.
-    Without `seed=`, each call takes a fresh seed from a `tf.random.Generator` (one
-    atomic read-and-advance, so concurrent map calls never share a draw) seeded from
-    the layer's `seed` argument; that is reproducible under a sequential map only.
+    Seeds (the package's one randomness rule; `seeded_map` supplies `s` per dataset
+    element): `layer(x, seed=s)` makes the output a pure function of `(x, s,
+    layer.seed)`: the layer folds its `seed` argument (0 when None) into `s`
+    (`layer_seed`) and derives every draw from the result statelessly, per image, clip
+    or text by position. Without `seed=`, each call takes a fresh `s` from a
+    `tf.random.Generator` (one atomic read-and-advance, so concurrent map calls never
+    share a draw) seeded from the layer's `seed` argument, or from Python's `random`
+    (which `keras.utils.set_random_seed` seeds) when it is None; that is reproducible
+    under a sequential map only.
     """
 
     def __init__(self, seed=None, **kwargs):
@@ -54,10 +59,15 @@ class AugmentationLayer(keras.layers.Layer):
             seed = validation.integer_at_least(seed, 0, "seed")
         super().__init__(**kwargs)
         self.seed = seed
-        # A seed-free layer still needs a salt that sets it apart from other layers
-        # given the same per-element seed; `random` follows keras.utils.set_random_seed.
-        self._salt = seed if seed is not None else random.randint(0, _MAX_SEED)
-        self._generator = tf.random.Generator.from_seed(self._salt)
+        # Folded into every per-call seed, so layers given different `seed` arguments
+        # draw differently from one element seed. A fixed 0 for seed=None keeps a
+        # seeded call a function of the configuration: a layer rebuilt from its config
+        # gives the same output for the same seed tensor. (Layers in one `seeded_map`
+        # or `RandomChoice` are set apart by their position, not by this.)
+        self._salt = seed if seed is not None else 0
+        self._generator = tf.random.Generator.from_seed(
+            seed if seed is not None else random.randint(0, _MAX_SEED)
+        )
         self.supports_jit = False
 
     def __call__(self, inputs, *args, **kwargs):

@@ -13,6 +13,12 @@ the dataset. This module holds the pieces that read such a strength:
 - `ClassAwareAugmentation`: stronger (or more frequent) augmentation for the rarer
   classes, from the training class counts.
 
+These are pipeline-level wrappers, not layers: each is a callable
+`augment(images, labels, seed=None) -> (images, labels)`. Given a (2,) `seed` tensor
+(which `keras_margin.augment.seeded_map` supplies per element) they draw statelessly
+from it by the package's one rule, so a pipeline is reproducible under AUTOTUNE;
+without it they draw from their own generator.
+
 `keras_margin.callbacks.AugmentationSchedule` and `ProgressiveResizing` write the
 variable. Batches already prefetched when the value changes keep the old strength;
 Keras starts a new iterator for every epoch of a finite dataset, so a change made in
@@ -31,11 +37,13 @@ True
 >>> _ = magnitude.assign(1.0)  # the same dataset now rotates and shifts
 """
 
+import inspect
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_margin.augment.random_affine import RandomAffine
+from keras_margin.augment.image.random_affine import RandomAffine
 from keras_margin.utils import validation
 
 MODES = ("probability", "magnitude")
@@ -73,12 +81,15 @@ class ScaledAffine:
         fill_value: the constant fill (default 0.0, black).
         value_range: `(low, high)` images are clipped to after resampling (default
             (0, 255)).
-        seed: an integer >= 0 or None. The draws come from a `tf.random.Generator`,
-            whose read-and-advance is atomic under parallel maps.
+        seed: an integer >= 0 or None. Called with a seed tensor, the draws are a
+            stateless function of it and `seed` (the rule of `AugmentationLayer`);
+            without one they come from a `tf.random.Generator`, whose
+            read-and-advance is atomic under parallel maps.
 
-    Call it as `affine(images, labels) -> (images, labels)` on batched images
-    (batch, height, width, channels), or `affine.apply(images, magnitude)` with a
-    per-sample magnitude of shape (batch,) (`ClassAwareAugmentation` does).
+    Call it as `affine(images, labels, seed=None) -> (images, labels)` on batched
+    images (batch, height, width, channels), or `affine.apply(images, magnitude,
+    seed=None)` with a per-sample magnitude of shape (batch,)
+    (`ClassAwareAugmentation` does).
 
     References:
         - Tan, Le. "EfficientNetV2: Smaller Models and Faster Training", ICML 2021
@@ -109,11 +120,12 @@ class ScaledAffine:
             else tf.random.Generator.from_non_deterministic_state()
         )
 
-    def __call__(self, images, labels):
-        return self.apply(images, self.magnitude), labels
+    def __call__(self, images, labels, seed=None):
+        return self.apply(images, self.magnitude, seed=seed), labels
 
-    def apply(self, images, magnitude):
-        """Transforms a batch with a scalar or per-sample (batch,) magnitude."""
+    def apply(self, images, magnitude, seed=None):
+        """Transforms a batch with a scalar or per-sample (batch,) magnitude; with a
+        (2,) `seed` tensor, statelessly."""
         images = tf.cast(images, tf.float32)
         if images.shape.rank != 4:
             raise ValueError(
@@ -124,7 +136,12 @@ class ScaledAffine:
         batch, height, width = shape[0], shape[1], shape[2]
         strength = tf.clip_by_value(tf.cast(tf.convert_to_tensor(magnitude), tf.float32), 0.0, 1.0)
         strength = tf.broadcast_to(tf.reshape(strength, (-1,)), (batch,))
-        uniform = self._generator.uniform((batch, 6), minval=-1.0, maxval=1.0)
+        if seed is None:
+            uniform = self._generator.uniform((batch, 6), minval=-1.0, maxval=1.0)
+        else:
+            uniform = tf.random.stateless_uniform(
+                (batch, 6), self._affine.layer_seed(seed), minval=-1.0, maxval=1.0
+            )
         transformation = self._affine.transformation_from_parameters(
             height=height,
             width=width,
@@ -153,9 +170,10 @@ def with_probability(augment, probability):
         probability: a number in [0, 1], or a scalar `tf.Variable` read at every batch.
 
     Returns:
-        A callable `(images, labels) -> (images, labels)` with an
-        `apply(images, labels, probability)` method for per-sample (batch,)
-        probabilities.
+        A callable `(images, labels, seed=None) -> (images, labels)` with an
+        `apply(images, labels, probability, seed=None)` method for per-sample
+        (batch,) probabilities. With a (2,) `seed` tensor, the choice and `augment`
+        (which must then take `seed=` too) draw from seeds split off it.
 
     Example:
 
@@ -182,17 +200,30 @@ class _WithProbability:
         self.probability = probability
         self._generator = tf.random.Generator.from_non_deterministic_state()
 
-    def __call__(self, images, labels):
-        return self.apply(images, labels, self.probability)
+    def __call__(self, images, labels, seed=None):
+        return self.apply(images, labels, self.probability, seed=seed)
 
-    def apply(self, images, labels, probability):
+    def apply(self, images, labels, probability, seed=None):
         images = tf.cast(images, tf.float32)
-        augmented, _ = self.augment(images, labels)
+        if seed is None:
+            augmented, _ = self.augment(images, labels)
+        else:
+            augment_seed, choice_seed = tf.unstack(tf.random.experimental.stateless_split(
+                tf.cast(tf.reshape(seed, [-1])[:2], tf.int64), 2))
+            if "seed" not in inspect.signature(self.augment).parameters:
+                raise ValueError(
+                    "A seeded call needs an `augment` that takes `seed=` (a policy, "
+                    f"ScaledAffine, ...); received {self.augment!r}."
+                )
+            augmented, _ = self.augment(images, labels, seed=augment_seed)
         batch = tf.shape(images)[0]
         probability = tf.broadcast_to(
             tf.reshape(tf.cast(tf.convert_to_tensor(probability), tf.float32), (-1,)), (batch,)
         )
-        chosen = self._generator.uniform((batch,)) < probability
+        if seed is None:
+            chosen = self._generator.uniform((batch,)) < probability
+        else:
+            chosen = tf.random.stateless_uniform((batch,), choice_seed) < probability
         chosen = tf.reshape(chosen, (-1,) + (1,) * (images.shape.rank - 1))
         return tf.where(chosen, tf.cast(augmented, tf.float32), images), labels
 
@@ -211,6 +242,9 @@ class ClassAwareAugmentation:
       any label-preserving `augment`;
     - `mode="magnitude"`: the magnitude of a `ScaledAffine` (scaled by the
       `ScaledAffine`'s own magnitude too, so a schedule still applies).
+
+    Called as `augment(images, labels, seed=None)`; a seed tensor is passed on to the
+    wrapped augmentation (see `with_probability`).
 
     Args:
         augment: a label-preserving callable `(images, labels) -> (images, labels)`;
@@ -266,12 +300,12 @@ class ClassAwareAugmentation:
             return tf.linalg.matvec(tf.cast(labels, tf.float32), self._strengths) / tf.maximum(mass, 1e-12)
         return tf.gather(self._strengths, tf.cast(tf.reshape(labels, (-1,)), tf.int32))
 
-    def __call__(self, images, labels):
+    def __call__(self, images, labels, seed=None):
         strengths = self.strengths_of(labels)
         if self.mode == "magnitude":
             magnitude = strengths * tf.cast(tf.convert_to_tensor(self._augment.magnitude), tf.float32)
-            return self._augment.apply(images, magnitude), labels
-        return self._augment.apply(images, labels, strengths)
+            return self._augment.apply(images, magnitude, seed=seed), labels
+        return self._augment.apply(images, labels, strengths, seed=seed)
 
 
 def _check_strength(value, name):

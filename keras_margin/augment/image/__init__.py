@@ -22,12 +22,12 @@ from keras_margin.augment.image.policies import POLICIES
 from keras_margin.augment.image.policies import describe
 from keras_margin.augment.image.policies import policy
 from keras_margin.augment.image.rand_augment import RandAugment
+from keras_margin.augment.image.random_affine import RandomAffine
 from keras_margin.augment.image.random_apply import RandomApply
 from keras_margin.augment.image.random_choice import RandomChoice
 from keras_margin.augment.image.random_jpeg_quality import RandomJPEGQuality
 from keras_margin.augment.image.random_resized_crop import RandomResizedCrop
 from keras_margin.augment.image.trivial_augment import TrivialAugment
-from keras_margin.augment.random_affine import RandomAffine
 from keras_margin.augment.seeded_map import seeded_map
 
 __all__ = [

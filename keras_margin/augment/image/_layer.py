@@ -1,7 +1,7 @@
 """Helpers shared by this package's random image layers.
 
 The base class, `AugmentationLayer`, lives in `keras_margin.augment.augmentation_layer`
-(the audio layers share it); it is imported here so the image layers keep one import.
+(the audio and text layers share it); it is imported here so the image layers keep one import.
 """
 
 import tensorflow as tf

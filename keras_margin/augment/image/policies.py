@@ -1,8 +1,9 @@
 """Image augmentation policies for `tf.data` training pipelines.
 
-A policy is a plain callable `augment(images, labels) -> (images, labels)` that is
-mapped over a *batched* dataset. It is built from Keras preprocessing layers (Keras core
-layers and this package's `RandomAffine`), which run inside `tf.data` whatever the Keras
+A policy is a plain callable `augment(images, labels, seed=None) -> (images, labels)`
+(a pipeline-level wrapper, not a layer) that is mapped over a *batched* dataset. It is
+built from Keras preprocessing layers (Keras core layers and this package's
+`RandomAffine` and `RandAugment`), which run inside `tf.data` whatever the Keras
 backend is:
 
 ```python
@@ -61,20 +62,31 @@ also shifts the content (at factor 0.15, by 2 pixels at the centre of a 28x28 im
 4 at its far edge); `RandomAffine` shears about the centre.
 
 Reproducibility:
-    With `seed` given, every layer gets its own seed derived from it, so a freshly built
-    policy mapped with `num_parallel_calls=None` gives the same augmented batches, in the
-    same order, on every run (on the same machine and TensorFlow version). Without
-    `seed`, the seeds come from Python's `random` module, so
-    `keras.utils.set_random_seed` makes the run reproducible in the same way.
+    A policy is a pipeline-level wrapper under the package's one randomness rule (see
+    `keras_margin.augment.seeded_map`): called as `augment(images, labels, seed=s)`
+    with a (2,) seed tensor, its `k`-th step (layer, then the MixUp/CutMix choice)
+    draws statelessly from `stateless_fold_in(s, k)`, so the batch is a pure function
+    of the images, labels, `s` and the policy's configuration. `seeded_map(dataset,
+    augment, seed)` supplies `s` per element, so every policy is reproducible under
+    `num_parallel_calls=AUTOTUNE`:
 
-    Under `num_parallel_calls=tf.data.AUTOTUNE` the output is *not* reproducible, even
-    with `deterministic=True`: that flag fixes the order of the batches, not which random
-    draw each batch gets. Keras layers keep their random state in a variable that
-    concurrent map calls read and then advance; two batches augmented at the same time can
-    read the same state, get the same random transformation, and the interleaving differs
-    from run to run. Training is still correct (every batch is augmented), but the random
-    draws are not a function of the seed alone. A later version draws stateless,
-    per-element randomness instead.
+    ```python
+    train = keras_margin.augment.seeded_map(train.batch(64), augment, seed=0)
+    ```
+
+    Keras' core layers in the policies (`RandomFlip`, `RandomContrast`,
+    `RandomErasing`, `MixUp`, `CutMix`) are driven through their public
+    `get_random_transformation(..., seed=...)` with a seed derived from `s`, so they
+    follow the same rule.
+
+    Mapped directly (`dataset.map(augment)`, no `seed=`), the layers draw from their
+    own seeded state: with `seed` given, every layer gets its own seed derived from
+    it, so a freshly built policy mapped with `num_parallel_calls=None` gives the same
+    augmented batches on every run; without `seed`, the seeds come from Python's
+    `random` module, which `keras.utils.set_random_seed` seeds. Under AUTOTUNE that
+    path is *not* reproducible: Keras layers keep their random state in a variable
+    that concurrent map calls read and then advance, so which draw a batch gets
+    depends on scheduling. Use `seeded_map` for that.
 """
 
 import math
@@ -85,9 +97,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.augment.image.rand_augment import RandAugment
-from keras_margin.augment.random_affine import FILL_MODES
-from keras_margin.augment.random_affine import RandomAffine
+from keras_margin.augment.image.random_affine import FILL_MODES
+from keras_margin.augment.image.random_affine import RandomAffine
 from keras_margin.utils import validation
 
 __all__ = ["POLICIES", "RandomAffine", "describe", "policy"]
@@ -179,7 +192,9 @@ def policy(
 ):
     """Returns an augmentation callable for a batched `tf.data` pipeline.
 
-    The callable maps `(images, labels)` to `(images, labels)`:
+    The callable maps `(images, labels)` to `(images, labels)`; it also takes an
+    optional (2,) `seed` tensor, which makes it stateless (`seeded_map` passes one per
+    element: reproducible under AUTOTUNE; see "Reproducibility" in the module):
 
     - `images`: float (batch, height, width, channels), channels-last, in `value_range`;
       one channel (grey) or three (RGB). Integer images are cast to float32.
@@ -230,10 +245,11 @@ def policy(
         horizontal_flip: whether to add `RandomFlip("horizontal")` first (default False:
             mirroring changes the class of digits and characters; turn it on for photos of
             objects). `"none"` ignores it.
-        seed: an integer >= 0 to make the policy reproducible under a deterministic map
-            (`num_parallel_calls=None`), or None. Each layer gets its own seed derived
-            from it. See "Reproducibility" in the module docstring for what AUTOTUNE
-            does to it.
+        seed: an integer >= 0 or None: the layers' own seeds, each derived from it.
+            They make `dataset.map(augment)` reproducible under a deterministic map
+            (`num_parallel_calls=None`); under AUTOTUNE map with
+            `seeded_map(dataset, augment, seed)`, whose element seeds the layers' seeds
+            are folded into. See "Reproducibility" in the module docstring.
         fill_mode: how `RandomAffine` fills points outside the image: `"constant"`
             (default; the low end of `value_range`, black, right for digits and
             characters on a black background), `"reflect"` (mirror the image at its
@@ -241,7 +257,8 @@ def policy(
             `"nearest"`. `"none"` ignores it.
 
     Returns:
-        A callable `augment(images, labels) -> (images, labels)` with attributes `name`,
+        A callable `augment(images, labels, seed=None) -> (images, labels)` (a
+        pipeline-level wrapper, not a layer) with attributes `name`,
         `soft_labels` (True when it returns soft labels), `num_classes`, `value_range`
         and `layers` (the Keras layers it applies, in order).
 
@@ -261,6 +278,15 @@ def policy(
     >>> x, y = next(iter(dataset))
     >>> tuple(x.shape), tuple(y.shape)
     ((8, 28, 28, 1), (8, 10))
+
+    Reproducible under AUTOTUNE, with a seed per element:
+
+    >>> from keras_margin.augment import seeded_map
+    >>> batches = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
+    >>> first = [x.numpy() for x, _ in seeded_map(batches, augment, seed=1)]
+    >>> again = [x.numpy() for x, _ in seeded_map(batches, augment, seed=1)]
+    >>> all(np.array_equal(a, b) for a, b in zip(first, again))
+    True
 
     References:
         - Cubuk, Zoph, Shlens, Le. "RandAugment: Practical automated data augmentation
@@ -370,10 +396,13 @@ class _Policy:
             layers.extend(self._mixer.layers)
         return tuple(layers)
 
-    def __call__(self, images, labels):
+    def __call__(self, images, labels, seed=None):
+        """Augments a batch; with a (2,) `seed` tensor, statelessly (see the module)."""
         if not self._transforms and self._mixer is None:
             # "none" is exactly the identity: no cast, no clip, no copy.
             return images, labels
+        if seed is not None:
+            seed = tf.cast(tf.reshape(seed, [-1])[:2], tf.int64)
         images = tf.cast(images, tf.float32)
         if images.shape.rank != 4:
             raise ValueError(
@@ -381,11 +410,15 @@ class _Policy:
                 "(batch, height, width, channels); received shape "
                 f"{images.shape}. Call `dataset.batch(...)` before `dataset.map(augment)`."
             )
-        for transform in self._transforms:
+        for position, transform in enumerate(self._transforms):
             # Augmentation only ever runs in training pipelines, so always train mode.
-            images = transform(images, training=True)
+            if seed is None:
+                images = transform(images, training=True)
+            else:
+                images = _seeded(transform, images, _fold(seed, position))
         if self._mixer is not None:
-            images, labels = self._mixer(images, labels)
+            mixer_seed = None if seed is None else _fold(seed, len(self._transforms))
+            images, labels = self._mixer(images, labels, seed=mixer_seed)
         # Interpolation, sharpening and mixing can leave values a rounding error outside
         # the range; clip so downstream code can rely on it.
         low, high = self.value_range
@@ -409,21 +442,30 @@ class _MixUpOrCutMix:
     def layers(self):
         return [self.mix_up, self.cut_mix]
 
-    def __call__(self, images, labels):
+    def __call__(self, images, labels, seed=None):
         labels = self._soft_labels(labels)
-        use_mix_up = self.generator.uniform(()) < 0.5
+        if seed is None:
+            use_mix_up = self.generator.uniform(()) < 0.5
+            seeds = (None, None)
+        else:
+            coin_seed, *seeds = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+            use_mix_up = tf.random.stateless_uniform((), coin_seed) < 0.5
         # Keras' MixUp and CutMix take and return a dict, and mix `labels` with the
         # same weights and partner permutation as the images.
         mixed = tf.cond(
             use_mix_up,
-            lambda: self._mix(self.mix_up, images, labels),
-            lambda: self._mix(self.cut_mix, images, labels),
+            lambda: self._mix(self.mix_up, images, labels, seeds[0]),
+            lambda: self._mix(self.cut_mix, images, labels, seeds[1]),
         )
         return mixed
 
     @staticmethod
-    def _mix(layer, images, labels):
-        outputs = layer({"images": images, "labels": labels}, training=True)
+    def _mix(layer, images, labels, seed):
+        data = {"images": images, "labels": labels}
+        if seed is None:
+            outputs = layer(data, training=True)
+        else:
+            outputs = _seeded(layer, data, seed)
         return (
             tf.cast(outputs["images"], tf.float32),
             tf.cast(outputs["labels"], tf.float32),
@@ -461,6 +503,61 @@ class _MixUpOrCutMix:
             "Labels must be class ids of shape (batch,) or one-hot/soft labels of shape "
             f"(batch, num_classes={self.num_classes}); received shape {labels.shape}."
         )
+
+
+def _fold(seed, position):
+    return tf.random.experimental.stateless_fold_in(seed, position)
+
+
+def _seeded(layer, data, seed):
+    """`layer` on `data` (images, or a dict with labels) drawing from the (2,) `seed`.
+
+    Our layers take the seed directly. Keras' image preprocessing layers are run
+    through their public `get_random_transformation(data, seed=...)` and
+    `transform_images` / `transform_labels`, with a seed object that hands out seeds
+    derived from `seed` instead of advancing the layer's state variable.
+    """
+    if isinstance(layer, AugmentationLayer):
+        return layer(data, training=True, seed=seed)
+    # The layer's own `seed` argument is folded in, as `AugmentationLayer.layer_seed`
+    # does, so layers of one policy seeded differently draw differently.
+    seed = _fold(seed, layer.seed if layer.seed is not None else 0)
+    backend = layer.backend
+    # What Keras' own __call__ does inside tf.data: compute with TensorFlow whatever
+    # the configured backend is.
+    backend.set_backend("tensorflow")
+    try:
+        transformation = layer.get_random_transformation(
+            data, training=True, seed=_DerivedSeeds(seed)
+        )
+        if not isinstance(data, dict):
+            return layer.transform_images(data, transformation, training=True)
+        return {
+            **data,
+            "images": layer.transform_images(data["images"], transformation, training=True),
+            "labels": layer.transform_labels(data["labels"], transformation, training=True),
+        }
+    finally:
+        backend.reset()
+
+
+class _DerivedSeeds(keras.random.SeedGenerator):
+    """A stand-in for a Keras `SeedGenerator` whose draws derive from one seed tensor.
+
+    Keras' random functions accept an int or a `SeedGenerator`, not a seed tensor; they
+    call `next()` once per random draw. Here the `i`-th call returns
+    `stateless_fold_in(seed, i)`: a fixed sequence, no state variable, so concurrent
+    `tf.data` calls cannot race for it. (The parent's constructor, which would make a
+    variable, is deliberately not called.)
+    """
+
+    def __init__(self, seed):  # noqa: D107 - no super().__init__: no variable
+        self._seed = tf.cast(seed, tf.int64)
+        self._count = 0
+
+    def next(self, ordered=True):
+        self._count += 1
+        return tf.random.experimental.stateless_fold_in(self._seed, self._count)
 
 
 class _SeedSequence:

@@ -10,9 +10,10 @@ and UTF-8 handling):
 - `EDA(synonyms=None, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, seed=None)`:
   one of the four per text.
 
-`seeded_map(dataset, layer, seed, num_aug=None)` maps a layer over a `tf.data`
-dataset with per-element seeds, so the output is a function of (seed, epoch, element)
-under any parallelism; with `num_aug` it adds Wei & Zou's augmented copies.
+`seeded_map(dataset, layer, seed, num_aug=None)` (the package's one
+`keras_margin.augment.seeded_map`, re-exported) maps a layer over a `tf.data` dataset
+with per-element seeds, so the output is a function of (seed, epoch, element) under
+any parallelism; with `num_aug` it adds Wei & Zou's augmented copies.
 `SynonymTable` builds the synonym table from WordNet 3.0, a TSV file or a dict.
 
 Example:
@@ -35,7 +36,7 @@ from keras_margin.augment.text.eda import EDA
 from keras_margin.augment.text.random_deletion import RandomDeletion
 from keras_margin.augment.text.random_insertion import RandomInsertion
 from keras_margin.augment.text.random_swap import RandomSwap
-from keras_margin.augment.text.seeded_map import seeded_map
+from keras_margin.augment.seeded_map import seeded_map
 from keras_margin.augment.text.synonym_replacement import SynonymReplacement
 from keras_margin.augment.text.synonyms import SynonymTable
 

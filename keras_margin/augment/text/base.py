@@ -1,10 +1,15 @@
-"""`TextAugmentation`: the base layer of the EDA family (input handling and seeds)."""
+"""`TextAugmentation`: the base layer of the EDA family (input handling and seeds).
+
+It is an `AugmentationLayer`, like the image and audio layers: the same training-flag
+handling and the same randomness rule (stateless draws from a per-call seed, which
+`keras_margin.augment.seeded_map` supplies per dataset element).
+"""
 
 import os
 
-import keras
 import tensorflow as tf
 
+from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.augment.text import _ops
 from keras_margin.augment.text import _random
 from keras_margin.augment.text import stop_words as stop_word_lists
@@ -13,7 +18,7 @@ from keras_margin.augment.text.synonyms import lookup_form
 from keras_margin.utils import validation
 
 
-class TextAugmentation(keras.layers.Layer):
+class TextAugmentation(AugmentationLayer):
     """Base class: turns any string input into words, augments them, joins them back.
 
     Subclasses implement `augment_words(tokens, seeds)` on a ragged (N, None) batch of
@@ -21,37 +26,41 @@ class TextAugmentation(keras.layers.Layer):
 
     - input of any shape: a scalar string, a batch `(batch,)`, any dense string tensor
       (each element is one text) or a `tf.RaggedTensor` of strings;
-    - `training=False`: the input comes back unchanged (same object);
+    - `training=False`: the input comes back unchanged (same object); called directly
+      the layer augments, inside a model it follows the model (`AugmentationLayer`);
     - UTF-8: words are split at ASCII whitespace only and the operations move, drop
       or replace whole words, so no multi-byte character is ever cut and valid UTF-8
       in gives valid UTF-8 out (synonyms come from the table, checked when it is
       built). Bytes that are not valid UTF-8 are never created, only carried along
       inside their word. Augmented texts have their words joined by single spaces; a
       text without words (empty or blank) comes back unchanged.
-    - seeds: `layer(texts, seed=s)` with `s` an integer tensor of shape (2,) (the rows
-      get seeds derived from it and their position) or (N, 2) (one per text, N the
-      number of texts) makes the output a pure function of the seeds, whatever
-      `tf.data` parallelism runs it. Without `seed`, each call draws one from the
-      layer's `keras.random.SeedGenerator` (stateful: reproducible only when calls run
-      one after another). `seeded_map` feeds per-element seeds from a dataset.
+    - seeds: `layer(texts, seed=s)` with `s` an integer tensor of shape (2,) makes the
+      output a pure function of `(texts, s, layer.seed)` (the package's rule, see
+      `AugmentationLayer`; each text's draws come from the layer seed and the text's
+      position), whatever `tf.data` parallelism runs it. An (N, 2) `s` gives each of
+      the N texts its own seed, used as it is, so a text's output does not depend on
+      the rest of the batch. Without `seed`, each call draws one from the layer's
+      generator (reproducible only when calls run one after another).
+      `seeded_map` feeds per-element seeds from a dataset.
 
     Requires the TensorFlow backend's ops (`tf.strings`, `tf.lookup`), like Keras'
     `TextVectorization`; it runs inside `tf.data` whatever the Keras backend is.
     """
 
     def __init__(self, seed=None, **kwargs):
-        if seed is not None:
-            seed = validation.integer_at_least(seed, 0, "seed")
         kwargs.setdefault("trainable", False)
-        super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.supports_jit = False
+        super().__init__(seed=seed, **kwargs)
         self.built = True
 
-    def call(self, inputs, seed=None, training=True):
-        if not training:
-            return inputs
+    def call(self, inputs, training=None, seed=None):
+        if training and seed is not None:
+            seed = tf.convert_to_tensor(seed)
+            if seed.shape.rank == 2:
+                # One seed per text, taken as it is.
+                return self.augment(inputs, seed)
+        return super().call(inputs, training=training, seed=seed)
+
+    def augment(self, inputs, seed):
         if isinstance(inputs, tf.RaggedTensor):
             return inputs.with_flat_values(self._augment_texts(inputs.flat_values, seed))
         inputs = tf.convert_to_tensor(inputs)
@@ -65,8 +74,6 @@ class TextAugmentation(keras.layers.Layer):
         return outputs
 
     def _augment_texts(self, texts, seed):
-        if seed is None:
-            seed = keras.random.randint((2,), 0, 2**31 - 1, seed=self.seed_generator, dtype="int32")
         seeds = _random.row_seeds(seed, tf.size(texts, out_type=tf.int64))
         augmented = self.augment_texts(texts, seeds)
         # A text without words comes back as it was, not as "".
@@ -83,17 +90,6 @@ class TextAugmentation(keras.layers.Layer):
         """Augments ragged (N, None) words with per-row seeds (N, 2) uint32; `texts`
         (N,) are the texts the words were split from."""
         raise NotImplementedError
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def compute_output_spec(self, inputs, seed=None, training=True):
-        return keras.KerasTensor(inputs.shape, dtype="string")
-
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.seed
-        return config
 
 
 class SynonymAugmentation(TextAugmentation):

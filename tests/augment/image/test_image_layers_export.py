@@ -119,7 +119,7 @@ def test_runs_in_tf_data_with_autotune(index, images):
 MODULES = [
     "rand_augment", "trivial_augment", "random_resized_crop", "random_apply",
     "random_choice", "grid_mask", "fourier_mix", "random_jpeg_quality",
-    "gaussian_noise", "seeded_map",
+    "gaussian_noise", "seeded_map", "random_affine", "policies",
 ]
 
 

@@ -1,22 +1,21 @@
 """`RandomAffine`: random rotation, translation, zoom and shear in one resample.
 
 The layer composes the four geometric transformations of each image into one affine
-matrix and resamples the image once, with `affine_transform`. It follows the pattern of
-Keras' own image preprocessing layers (`keras.layers.RandomRotation` and friends): it
-subclasses Keras' `BaseImagePreprocessingLayer`, computes with the layer's dynamic
-backend and draws its randomness from a `keras.random.SeedGenerator`, so it runs inside a
-`tf.data` pipeline whatever the Keras backend is, and as an ordinary layer in a model.
+matrix and resamples the image once. It is an `AugmentationLayer` like every other
+random layer here: its draws are stateless functions of a per-call seed (see
+`keras_margin.augment.seeded_map`), so it is reproducible under AUTOTUNE. The matrix
+code (`affine_matrices`) is written against the NumPy-like API that `keras.ops` and
+TensorFlow share, so it runs on any backend; the layer itself resamples with
+TensorFlow, which `tf.data` always runs.
 """
 
 import math
 
 import keras
+import tensorflow as tf
 
+from keras_margin.augment.image import _layer
 from keras_margin.utils import validation
-# Keras exports no public base class for preprocessing layers that must also run in
-# `tf.data` under a non-TensorFlow backend; its own `RandomRotation`, `RandomZoom`, ...
-# subclass this private one.
-from keras_margin.utils._compat import BaseImagePreprocessingLayer
 
 FILL_MODES = ("constant", "reflect", "wrap", "nearest")
 INTERPOLATIONS = ("bilinear", "nearest")
@@ -31,8 +30,52 @@ _MAX_SHEAR = 45.0
 _PARAMETERS = ("rotation", "zoom", "shear_x", "shear_y", "translate_x", "translate_y")
 
 
+def affine_matrices(height, width, rotation, zoom, shear_x, shear_y, translate_x,
+                    translate_y, ops=keras.ops):
+    """The output-to-input maps, (batch, 8), of `RandomAffine`'s forward transformations.
+
+    Each parameter is a float32 tensor of shape (batch,), in `RandomAffine`'s units
+    (degrees; scale factor; fractions of width and height). The rows are the first
+    eight entries of the 3x3 matrix that maps an output pixel to the input point it
+    samples, the form `keras.ops.image.affine_transform` takes.
+
+    Args:
+        height, width: the image size in pixels (numbers or scalar tensors).
+        ops: the array namespace: `keras.ops` (default, any backend) or `tensorflow`
+            (inside `tf.data`, whatever the Keras backend is); the code uses only the
+            functions they share.
+    """
+    to_radians = math.pi / 180.0
+    theta = rotation * to_radians
+    cos, sin = ops.cos(theta), ops.sin(theta)
+    kx = ops.tan(shear_x * to_radians)
+    ky = ops.tan(shear_y * to_radians)
+    scale = zoom
+    # Forward linear part A = R @ S @ (scale I), with the counter-clockwise (as
+    # displayed, y pointing down) rotation R = [[cos, sin], [-sin, cos]] and the
+    # shear S = [[1, kx], [ky, 1]].
+    a = scale * (cos + sin * ky)
+    b = scale * (cos * kx + sin)
+    c = scale * (cos * ky - sin)
+    d = scale * (cos - sin * kx)
+    determinant = a * d - b * c  # = scale**2 * (1 - kx * ky) > 0
+    inv_a, inv_b = d / determinant, -b / determinant
+    inv_c, inv_d = -c / determinant, a / determinant
+    width = ops.cast(width, "float32")
+    height = ops.cast(height, "float32")
+    center_x = (width - 1.0) / 2.0
+    center_y = (height - 1.0) / 2.0
+    # q = center + A (p - center) + t  <=>  p = A^-1 q + center - A^-1 (center + t).
+    shifted_x = center_x + translate_x * width
+    shifted_y = center_y + translate_y * height
+    offset_x = center_x - (inv_a * shifted_x + inv_b * shifted_y)
+    offset_y = center_y - (inv_c * shifted_x + inv_d * shifted_y)
+    zeros = ops.zeros_like(theta)
+    return ops.stack([inv_a, inv_b, offset_x, inv_c, inv_d, offset_y, zeros, zeros], axis=1)
+
+
 @keras.saving.register_keras_serializable(package="keras_margin")
-class RandomAffine(BaseImagePreprocessingLayer):
+class RandomAffine(_layer.AugmentationLayer):
     """Random rotation, translation, zoom and shear, applied with one resample.
 
     For every image, the layer draws a rotation angle, a horizontal and a vertical
@@ -91,7 +134,9 @@ class RandomAffine(BaseImagePreprocessingLayer):
             on sparse images it copies strokes near the border into the image.
         fill_value: the value for `fill_mode="constant"`, a finite number (default 0).
         interpolation: `"bilinear"` (default) or `"nearest"`.
-        seed: an integer >= 0 or None. Given, the layer draws the same sequence of
+        seed: an integer >= 0 or None. `layer(x, seed=s)` is a pure function of `x`,
+            `s` and `seed` (`seeded_map` passes `s`: reproducible under AUTOTUNE);
+            called without `s`, a seeded layer draws the same sequence of
             transformations on every run when called sequentially (e.g.
             `dataset.map(layer)` without `num_parallel_calls`).
         data_format: `"channels_last"` or `"channels_first"`; defaults to Keras'
@@ -123,8 +168,6 @@ class RandomAffine(BaseImagePreprocessingLayer):
     with `transformation_from_parameters` and pass it to `transform_images`.
     """
 
-    _USE_BASE_FACTOR = False
-
     def __init__(
         self,
         rotation=0.0,
@@ -152,8 +195,6 @@ class RandomAffine(BaseImagePreprocessingLayer):
         fill_mode = _choice(fill_mode, FILL_MODES, "fill_mode")
         interpolation = _choice(interpolation, INTERPOLATIONS, "interpolation")
         fill_value = validation.number_in_range(fill_value, "fill_value")
-        if seed is not None:
-            seed = validation.integer_at_least(seed, 0, "seed")
         if data_format is not None and (
             not isinstance(data_format, str)
             or data_format.lower() not in ("channels_last", "channels_first")
@@ -162,7 +203,8 @@ class RandomAffine(BaseImagePreprocessingLayer):
                 "`data_format` must be 'channels_last', 'channels_first' or None; "
                 f"received {data_format!r}."
             )
-        super().__init__(data_format=data_format, **kwargs)
+        super().__init__(seed=seed, **kwargs)
+        self.data_format = (data_format or keras.config.image_data_format()).lower()
         self.rotation = rotation
         self.translation = translation
         self.zoom = zoom
@@ -170,29 +212,39 @@ class RandomAffine(BaseImagePreprocessingLayer):
         self.fill_mode = fill_mode
         self.fill_value = fill_value
         self.interpolation = interpolation
-        self.seed = seed
-        self.generator = keras.random.SeedGenerator(seed)
-        # `ImageProjectiveTransformV3`, which TensorFlow's `affine_transform` uses, has
-        # no XLA kernel; Keras' geometric layers say the same.
-        self.supports_jit = False
+
+    def augment(self, inputs, seed):
+        images = self._as_compute_dtype(_layer.images_of(inputs))
+        transformation = self.get_random_transformation(images, seed=seed)
+        return _layer.with_images(inputs, self.transform_images(images, transformation))
+
+    def inference(self, inputs):
+        # As Keras' image layers: the compute dtype also when not augmenting, so that
+        # the output dtype does not depend on the training flag.
+        return _layer.with_images(inputs, self._as_compute_dtype(_layer.images_of(inputs)))
 
     def get_random_transformation(self, data, training=True, seed=None):
         """Draws one transformation per image; None when not training.
+
+        Args:
+            data: images, (batch, ...) or one image, or a dict with `"images"`.
+            training: False returns None.
+            seed: a (2,) integer seed tensor, already this layer's (`layer_seed`);
+                None draws one from the layer's generator.
 
         Returns:
             A dict of float32 tensors of shape (batch,): `"rotation"` and `"shear_x"`,
             `"shear_y"` in degrees, `"zoom"`, `"translate_x"` and `"translate_y"` as
             fractions of width and height; and `"matrix"`, the (batch, 8)
-            output-to-input transforms that `affine_transform` takes. An unbatched
-            input gets a batch of one.
+            output-to-input transforms (`affine_matrices`). An unbatched input gets a
+            batch of one.
         """
         if not training:
             return None
         images = data["images"] if isinstance(data, dict) else data
         batch_size, height, width = self._batch_height_width(images)
         if seed is None:
-            seed = self._get_seed_generator(self.backend._backend)
-        ops = self.backend
+            seed = self.layer_seed()
         ranges = {
             "rotation": self.rotation,
             "zoom": self.zoom,
@@ -201,12 +253,10 @@ class RandomAffine(BaseImagePreprocessingLayer):
             "translate_x": self.translation,
             "translate_y": self.translation,
         }
-        low = ops.convert_to_tensor([ranges[p][0] for p in _PARAMETERS], "float32")
-        high = ops.convert_to_tensor([ranges[p][1] for p in _PARAMETERS], "float32")
-        # One draw for all six parameters: one read-and-advance of the seed state.
-        uniform = ops.random.uniform(
-            (batch_size, len(_PARAMETERS)), dtype="float32", seed=seed
-        )
+        low = tf.constant([ranges[p][0] for p in _PARAMETERS], tf.float32)
+        high = tf.constant([ranges[p][1] for p in _PARAMETERS], tf.float32)
+        # One draw for all six parameters, one row per image.
+        uniform = tf.random.stateless_uniform((batch_size, len(_PARAMETERS)), seed)
         values = low + uniform * (high - low)
         parameters = {name: values[:, i] for i, name in enumerate(_PARAMETERS)}
         return self.transformation_from_parameters(height=height, width=width, **parameters)
@@ -240,7 +290,6 @@ class RandomAffine(BaseImagePreprocessingLayer):
         Returns:
             The dict described in `get_random_transformation`.
         """
-        ops = self.backend
         parameters = {
             "rotation": rotation,
             "zoom": zoom,
@@ -250,79 +299,67 @@ class RandomAffine(BaseImagePreprocessingLayer):
             "translate_y": translate_y,
         }
         parameters = {
-            name: ops.numpy.reshape(ops.cast(ops.convert_to_tensor(value), "float32"), (-1,))
+            name: tf.reshape(tf.cast(tf.convert_to_tensor(value), tf.float32), (-1,))
             for name, value in parameters.items()
         }
         # Broadcast every parameter to the batch size (numbers become (batch,) tensors).
-        zeros = ops.numpy.zeros_like(sum(parameters.values()))
+        zeros = tf.zeros_like(sum(parameters.values()))
         parameters = {name: value + zeros for name, value in parameters.items()}
-        parameters["matrix"] = self._inverse_matrix(parameters, height, width)
+        parameters["matrix"] = affine_matrices(height, width, ops=tf, **parameters)
         return parameters
 
-    def _inverse_matrix(self, parameters, height, width):
-        """The output-to-input maps, (batch, 8), of the forward transformations."""
-        ops = self.backend
-        to_radians = math.pi / 180.0
-        theta = parameters["rotation"] * to_radians
-        cos, sin = ops.numpy.cos(theta), ops.numpy.sin(theta)
-        kx = ops.numpy.tan(parameters["shear_x"] * to_radians)
-        ky = ops.numpy.tan(parameters["shear_y"] * to_radians)
-        scale = parameters["zoom"]
-        # Forward linear part A = R @ S @ (scale I), with the counter-clockwise (as
-        # displayed, y pointing down) rotation R = [[cos, sin], [-sin, cos]] and the
-        # shear S = [[1, kx], [ky, 1]].
-        a = scale * (cos + sin * ky)
-        b = scale * (cos * kx + sin)
-        c = scale * (cos * ky - sin)
-        d = scale * (cos - sin * kx)
-        determinant = a * d - b * c  # = scale**2 * (1 - kx * ky) > 0
-        inv_a, inv_b = d / determinant, -b / determinant
-        inv_c, inv_d = -c / determinant, a / determinant
-        width = ops.cast(width, "float32")
-        height = ops.cast(height, "float32")
-        center_x = (width - 1.0) / 2.0
-        center_y = (height - 1.0) / 2.0
-        # q = center + A (p - center) + t  <=>  p = A^-1 q + center - A^-1 (center + t).
-        shifted_x = center_x + parameters["translate_x"] * width
-        shifted_y = center_y + parameters["translate_y"] * height
-        offset_x = center_x - (inv_a * shifted_x + inv_b * shifted_y)
-        offset_y = center_y - (inv_c * shifted_x + inv_d * shifted_y)
-        zeros = ops.numpy.zeros_like(theta)
-        return ops.numpy.stack(
-            [inv_a, inv_b, offset_x, inv_c, inv_d, offset_y, zeros, zeros], axis=1
+    def transform_images(self, images, transformation, training=True):
+        """Resamples `images` (one or a batch) with `transformation`, once.
+
+        Returns the images in the layer's compute dtype; unchanged (cast) when
+        `transformation` is None or `training` is False.
+        """
+        images = self._as_compute_dtype(images)
+        if transformation is None or not training:
+            return images
+        batch, unbatch = _layer.as_batch(images) if self.data_format == "channels_last" else (
+            _as_batch_first(images)
         )
+        if self.data_format == "channels_first":
+            batch = tf.transpose(batch, (0, 2, 3, 1))
+        out = tf.raw_ops.ImageProjectiveTransformV3(
+            images=batch,
+            transforms=tf.cast(transformation["matrix"], tf.float32),
+            output_shape=tf.shape(batch)[1:-1],
+            fill_value=tf.cast(self.fill_value, tf.float32),
+            interpolation=self.interpolation.upper(),
+            fill_mode=self.fill_mode.upper(),
+        )
+        out = tf.ensure_shape(out, batch.shape)
+        if self.data_format == "channels_first":
+            out = tf.transpose(out, (0, 3, 1, 2))
+        return unbatch(out)
+
+    def _as_compute_dtype(self, images):
+        if not tf.is_tensor(images) and keras.backend.backend() != "tensorflow":
+            # Inference inside a model on another backend (JAX, torch): its own arrays.
+            return keras.ops.cast(images, self.compute_dtype)
+        images = tf.convert_to_tensor(images)
+        dtype = tf.as_dtype(self.compute_dtype)
+        return images if images.dtype == dtype else tf.cast(images, dtype)
 
     def _batch_height_width(self, images):
-        shape = self.backend.core.shape(images)
-        if len(shape) not in (3, 4):
+        images = tf.convert_to_tensor(images)
+        rank = images.shape.rank
+        if rank not in (3, 4):
             raise ValueError(
                 "RandomAffine expects images of rank 3 (one image) or 4 (a batch); "
-                f"received shape {shape}."
+                f"received shape {images.shape}."
             )
-        batch_size = shape[0] if len(shape) == 4 else 1
+        shape = tf.shape(images)
+        batch_size = shape[0] if rank == 4 else 1
         spatial = shape[-3:-1] if self.data_format == "channels_last" else shape[-2:]
         return batch_size, spatial[0], spatial[1]
 
-    def _transform_images(self, images, transformation, interpolation):
-        if transformation is None:
-            return images
-        return self.backend.image.affine_transform(
-            images=images,
-            transform=transformation["matrix"],
-            interpolation=interpolation,
-            fill_mode=self.fill_mode,
-            fill_value=self.fill_value,
-            data_format=self.data_format,
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        return tf.nest.map_structure(
+            lambda x: keras.KerasTensor(x.shape, self.compute_dtype), inputs
         )
-
-    def transform_labels(self, labels, transformation, training=True):
-        return labels
-
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
-        raise NotImplementedError("RandomAffine does not transform bounding boxes.")
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     def get_config(self):
         config = super().get_config()
@@ -340,6 +377,13 @@ class RandomAffine(BaseImagePreprocessingLayer):
             }
         )
         return config
+
+
+def _as_batch_first(images):
+    """`as_batch` for channels-first images (any rank-3 image is one image)."""
+    if images.shape.rank == 3:
+        return images[None], lambda x: x[0]
+    return images, lambda x: x
 
 
 def _symmetric_range(value, name, low_bound, high_bound, units, open_bounds=False):

@@ -1,4 +1,4 @@
-"""Tests for `keras_margin.augment.random_affine.RandomAffine`.
+"""Tests for `keras_margin.augment.image.random_affine.RandomAffine`.
 
 The geometry is checked against an independent reference: the forward transformation is
 built as a product of elementary 3x3 matrices, inverted with `np.linalg.inv`, and applied
@@ -17,7 +17,7 @@ import tensorflow as tf  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 from keras_margin.augment import image  # noqa: E402
-from keras_margin.augment.random_affine import RandomAffine  # noqa: E402
+from keras_margin.augment.image.random_affine import RandomAffine  # noqa: E402
 
 # float32 resampling of values in [0, 255]: coordinates are exact to ~1e-6 pixels.
 ATOL = 1e-2
@@ -354,3 +354,53 @@ def test_invalid_arguments_name_the_argument(kwargs, argument):
 def test_exported_from_the_image_module():
     assert image.RandomAffine is RandomAffine
     assert "RandomAffine" in image.__all__
+
+
+# ---------------------------------------------------------------- one randomness rule
+
+
+def test_matrix_code_is_backend_free_and_matches_float64_numpy():
+    from keras_margin.augment.image.random_affine import affine_matrices
+
+    parameters = {
+        "rotation": np.array([30.0, -12.0]), "zoom": np.array([1.2, 0.8]),
+        "shear_x": np.array([10.0, 0.0]), "shear_y": np.array([0.0, 15.0]),
+        "translate_x": np.array([0.1, -0.2]), "translate_y": np.array([-0.15, 0.0]),
+    }
+    as_float32 = {k: keras.ops.convert_to_tensor(v, "float32") for k, v in parameters.items()}
+    with_keras = np.asarray(affine_matrices(20, 27, **as_float32))
+    with_tf = affine_matrices(20, 27, ops=tf, **{k: tf.constant(v, tf.float32)
+                                                 for k, v in parameters.items()}).numpy()
+    np.testing.assert_allclose(with_keras, with_tf, rtol=1e-6, atol=1e-6)
+    for i in range(2):
+        # The documented forward map, as float64 3x3 matrices, inverted by NumPy.
+        cx, cy = 13.0, 9.5
+        theta = math.radians(parameters["rotation"][i])
+        rotate = np.array([[math.cos(theta), math.sin(theta), 0], [-math.sin(theta), math.cos(theta), 0], [0, 0, 1]])
+        shear = np.array([[1, math.tan(math.radians(parameters["shear_x"][i])), 0],
+                          [math.tan(math.radians(parameters["shear_y"][i])), 1, 0], [0, 0, 1]])
+        zoom = np.diag([parameters["zoom"][i]] * 2 + [1.0])
+        to_centre = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]])
+        back = np.array([[1, 0, cx + parameters["translate_x"][i] * 27],
+                         [0, 1, cy + parameters["translate_y"][i] * 20], [0, 0, 1]])
+        inverse = np.linalg.inv(back @ rotate @ shear @ zoom @ to_centre)
+        np.testing.assert_allclose(with_tf[i, :6], inverse[:2].ravel(), atol=1e-5)
+
+
+def test_seeded_call_is_a_pure_function_and_seeded_map_reproduces_it_under_autotune(digits):
+    images, labels = digits
+    layer = RandomAffine(rotation=10, translation=0.1, zoom=0.1, seed=3)
+    seed = tf.constant([4, 5], tf.int64)
+    np.testing.assert_array_equal(layer(images, seed=seed), RandomAffine.from_config(
+        layer.get_config())(images, seed=seed))
+    assert not np.array_equal(layer(images, seed=seed), layer(images, seed=seed + 1))
+
+    def run():
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(4)
+        mapped = image.seeded_map(dataset, RandomAffine(rotation=10, translation=0.1, seed=3),
+                                  seed=1, num_parallel_calls=tf.data.AUTOTUNE)
+        return np.concatenate([x.numpy() for x, _ in mapped])
+
+    first = run()
+    np.testing.assert_array_equal(first, run())
+    assert not np.allclose(first, images)
