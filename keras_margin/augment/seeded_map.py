@@ -183,9 +183,9 @@ def _is_layer(layer):
 def _check_augmentation(layer):
     if isinstance(layer, AugmentationLayer):
         return
-    if _is_layer(layer) and _takes_seed(layer.call):
+    if _is_layer(layer) and takes_seed(layer.call):
         return
-    if not _is_layer(layer) and callable(layer) and _takes_seed(layer):
+    if not _is_layer(layer) and callable(layer) and takes_seed(layer):
         return
     raise ValueError(
         "`layers` must be keras_margin augmentation layers or pipeline-level "
@@ -195,7 +195,8 @@ def _check_augmentation(layer):
     )
 
 
-def _takes_seed(function):
+def takes_seed(function):
+    """True when `function` accepts a per-call `seed` (so `seeded_map` can drive it)."""
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):

@@ -79,6 +79,24 @@ def test_augment_runs_on_float32_training_batches():
     np.testing.assert_array_equal(got_labels, original % 5 + 1)
 
 
+def test_a_seeded_policy_gives_the_same_augmented_batches_in_every_run():
+    # The policy's map runs in parallel (AUTOTUNE): only per-batch seeds make it repeatable.
+    from keras_margin.augment.image import policy
+
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (48, 16, 16, 1), dtype=np.uint8), np.arange(48) % 4
+
+    def epochs(seed):
+        dataset = make_pipeline(images, labels, 8, training=True, augment=policy("standard", seed=1), seed=seed)
+        return [collect(dataset)[0] for _ in range(2)]
+
+    first, again, other = epochs(3), epochs(3), epochs(4)
+    np.testing.assert_array_equal(first[0], again[0])
+    np.testing.assert_array_equal(first[1], again[1])
+    assert not np.array_equal(first[0], first[1])  # each epoch draws anew
+    assert not np.array_equal(first[0], other[0])
+
+
 def test_augment_is_refused_for_evaluation_data():
     images, labels = indexed_images()
     with pytest.raises(ValueError, match="augment"):
