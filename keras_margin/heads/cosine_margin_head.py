@@ -31,6 +31,8 @@ class CosineMarginHead(MarginHead):
     in training: they can give mass to every class. The centres are stored as rows,
     kernel (C*K, D), so that a step's gradient reaches only the sampled centres
     (`IndexedSlices` on TensorFlow; see docs/scaling.md for what optimizers do with it).
+    `keras_margin.heads._sampling` owns all of it: the two arguments below, the seed and
+    the draw.
 
     Args:
         num_classes: number of classes, at least 2.
