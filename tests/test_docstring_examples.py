@@ -16,6 +16,7 @@ import os
 import pkgutil
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -57,6 +58,7 @@ def _run_doctests(name):
 
 _CHILD = """
 import sys
+import types
 from tests.test_docstring_examples import _run_doctests
 attempted, failed, report = _run_doctests(sys.argv[1])
 print(report)
@@ -112,3 +114,12 @@ def test_docstring_examples(name):
         has_examples = ">>>" in source.read()
     if has_examples:
         assert attempted > 0, f"{name} has a `>>>` example that doctest does not collect"
+
+
+def test_a_wrong_example_fails(monkeypatch):
+    # The collection must be able to fail: a module whose example prints the wrong value.
+    module = types.ModuleType("keras_margin_doctest_probe")
+    module.__doc__ = ">>> 1 + 1\n3\n>>> 2 * 2\n4\n"
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    attempted, failed, report = _run_doctests(module.__name__)
+    assert (attempted, failed) == (2, 1) and "Expected:\n    3" in report

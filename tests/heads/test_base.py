@@ -264,3 +264,51 @@ def test_trains_in_margin_model(head_factory):
     history = model.fit(features, labels, batch_size=16, epochs=8, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     assert model.evaluate(features, labels, verbose=0)[1] > 0.9
+
+
+class _RecordingHead(km.heads.CosineMarginHead):
+    """A CosFace-like head that records how the base class calls its hooks."""
+
+    adjusts_non_target_logits = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = []
+
+    def on_training_step(self, context):
+        self.calls.append(("on_training_step", None, context))
+
+    def target_cosine(self, cosine, context):
+        self.calls.append(("target_cosine", tuple(cosine.shape), context))
+        return cosine - 0.1
+
+    def non_target_cosine(self, cosine, context):
+        self.calls.append(("non_target_cosine", tuple(cosine.shape), context))
+        return cosine
+
+
+@pytest.mark.parametrize("labels_form, sample_rate, cosine_shapes", [
+    ("ids", None, [(8, 1), (8, 6)]),
+    ("matrix", None, [(8, 6), (8, 6)]),
+    ("ids", 0.5, [(8, 1), (8, 8)]),  # sampled: max(ceil(0.5 * 12), 8) = 8 of 12 classes
+])
+def test_hook_contract_order_arguments_and_context(labels_form, sample_rate, cosine_shapes):
+    num_classes = 6 if sample_rate is None else 12
+    embeddings, _, labels = random_problem(batch=8, num_classes=num_classes)
+    head = _RecordingHead(num_classes, scale=4.0, sample_rate=sample_rate, seed=0)
+    given = labels if labels_form == "ids" else np.eye(num_classes, dtype="float32")[labels]
+    head(embeddings, labels=given, training=True, return_labels=True)
+    assert [name for name, _, _ in head.calls] == ["on_training_step", "target_cosine", "non_target_cosine"]
+    assert [shape for _, shape, _ in head.calls[1:]] == cosine_shapes
+    contexts = {id(context) for _, _, context in head.calls}
+    context = head.calls[0][2]
+    assert len(contexts) == 1 and isinstance(context, km.heads.MarginContext)
+    # the context keeps the true class ids, also when the logits cover a sample
+    if labels_form == "ids":
+        np.testing.assert_array_equal(np.asarray(context.class_ids)[:, 0], labels)
+    else:
+        np.testing.assert_array_equal(np.asarray(context.labels), given)
+    head.calls.clear()
+    head(embeddings)  # inference: no labels, no hooks
+    head(embeddings, labels=given, training=False)
+    assert head.calls == []
