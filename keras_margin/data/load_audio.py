@@ -66,7 +66,7 @@ def load_audio(
         batch_size: clips per batch.
         augment: applied to every training batch inside `tf.data`: a
             `keras_margin.augment.audio` waveform layer or a list of them (mapped with
-            `keras_margin.augment.seeded_map(train, layers, seed)`: reproducible under
+            `keras_margin.augment.audio.seeded_map(train, layers, seed)`: reproducible under
             parallelism, different every epoch), or a callable
             `(waveforms, labels) -> (waveforms, labels)`.
         cache_dir: folder of the rendered clips; defaults to `$KERAS_MARGIN_CACHE_DIR`,

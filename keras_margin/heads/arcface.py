@@ -49,7 +49,7 @@ class ArcFace(CosineMarginHead):
             raise ValueError(f"`easy_margin` must be True or False; received {easy_margin!r}.")
         self.easy_margin = easy_margin
 
-    def target_cosine(self, cosine):
+    def target_cosine(self, cosine, context):
         cosine = ops.clip(cosine, -1.0, 1.0)
         shifted = cosine * math.cos(self.margin) - _angles.sine(cosine) * math.sin(self.margin)
         if self.easy_margin:

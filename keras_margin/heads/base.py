@@ -1,7 +1,5 @@
 """`MarginHead`: the base class of every classification head in keras_margin."""
 
-import inspect
-
 import keras
 import numpy as np
 from keras import backend
@@ -54,10 +52,28 @@ class MarginHead(keras.layers.Layer):
     - `centers_per_class`: K > 1 gives each class K centres (kernel D x C*K, class j's
       centres in columns j*K .. j*K + K - 1) and the class cosine is the largest of
       its K cosines (Sub-center ArcFace).
-    - `logit_scale(embedding_norms)`: the per-sample scale `r_b`.
-    - `target_cosine(cosine[, context])`: the margin, as a function of the target cosine.
+    - `logit_scale(embedding_norms)`: the per-sample scale `r_b` (also at inference).
+    - `target_cosine(cosine, context)`: the margin, as a function of the target cosine.
     - `non_target_cosine(cosine, context)`: the training cosines of the other classes.
-    - `on_training_step([context])`: update state once per training call.
+    - `on_training_step(context)`: update state once per training call.
+
+    The hook contract (docs/heads/README.md, "The hook contract"). In a training call
+    with labels, the base class builds one `MarginContext` and calls, in this order and
+    always positionally:
+
+        on_training_step(context)             # state updates; reads context.target_cosines
+        target_cosine(cosine, context)        # -> margined cosines, shaped like `cosine`
+        non_target_cosine(cosine, context)    # only with `adjusts_non_target_logits`
+
+    `cosine` is (batch, 1), the target column, for class ids and (batch, num_classes)
+    for a label matrix in `target_cosine`, and all (batch, num_classes) cosines (the
+    sampled classes' with `sample_rate`) in `non_target_cosine`, so hooks are
+    elementwise. `context` (embedding norms, target cosines, class ids or label
+    matrix; see `MarginContext`) is passed to every hook, which ignores what it does
+    not need; margins that depend on more than the cosine read it (AdaFace, MagFace,
+    LDAM, ElasticFace+, CurricularFace). A hook returns its full margin:
+    `margin_scale` is applied after it. Hooks run only in training calls with labels,
+    so state they update is frozen at inference.
 
     Heads with a margin (`has_margin`) own a non-trainable scalar `margin_scale`
     (alpha, default 1, saved with the weights, not in the config). Every margined
@@ -69,16 +85,14 @@ class MarginHead(keras.layers.Layer):
     monotone in the angle. It is a variable so that a callback
     (`keras_margin.callbacks.MarginWarmup`) can change it inside a compiled train step.
 
-    Class-centre sampling (Partial FC) lives here too, in the class-id path; the
-    `sample_rate` argument that switches it on belongs to `CosineMarginHead`. A sampling
-    head stores its centres as rows, kernel (C*K, D) instead of (D, C*K): a gather of
-    rows is what TensorFlow differentiates into `IndexedSlices`, so a step's gradient
-    and an SGD update touch only the sampled centres.
-
-    A hook whose signature has a `context` parameter receives a `MarginContext`
-    (embedding norms, target cosines, class ids or label matrix) for margins that
-    depend on more than the cosine: AdaFace, MagFace, LDAM, ElasticFace+. Hooks run
-    only in training calls with labels, so state they update is frozen at inference.
+    Class-centre sampling (Partial FC) is owned by `keras_margin.heads._sampling`: its
+    `sample_rate` and `seed` arguments (validated and turned into a seed generator by
+    `_sampling.configure`, which `CosineMarginHead` calls), its config and each step's
+    draw. This class only draws in training calls with class ids and reads the sampled
+    centres: a sampling head stores its centres as rows, kernel (C*K, D) instead of
+    (D, C*K), since a gather of rows is what TensorFlow differentiates into
+    `IndexedSlices`, so a step's gradient and an SGD update touch only the sampled
+    centres.
 
     Labels may be class ids, shape `(batch,)` or `(batch, 1)`, or a floating
     `(batch, num_classes)` one-hot or soft label matrix (MixUp, CutMix, label
@@ -114,7 +128,8 @@ class MarginHead(keras.layers.Layer):
     has_margin = True
     adjusts_non_target_logits = False
     centers_per_class = 1
-    # Fraction of classes a training step computes logits for; None: all of them.
+    # Fraction of classes a training step computes logits for; None: all of them. Set
+    # per instance by `_sampling.configure`.
     sample_rate = None
 
     def __init__(
@@ -163,11 +178,11 @@ class MarginHead(keras.layers.Layer):
         """Per-sample scale `r_b` of the logits; `embedding_norms` is (batch, 1)."""
         raise NotImplementedError
 
-    def target_cosine(self, cosine):
+    def target_cosine(self, cosine, context):
         """The margin: maps target cosines to margined cosines.
 
         `cosine` is (batch, 1) for class ids and (batch, num_classes) for a label
-        matrix. An override may take a second parameter, `context` (a `MarginContext`).
+        matrix; `context` is the step's `MarginContext`.
         """
         return cosine
 
@@ -181,10 +196,11 @@ class MarginHead(keras.layers.Layer):
         """
         return cosine
 
-    def on_training_step(self):
+    def on_training_step(self, context):
         """Called once per training call with labels, before the margin is applied.
 
-        An override may take a `context` parameter (a `MarginContext`).
+        `context` is the step's `MarginContext`; the target cosines are
+        `context.target_cosines`.
         """
 
     # ----------------------------------------------------------------- public
@@ -384,11 +400,6 @@ class MarginHead(keras.layers.Layer):
         targets = _class_logits.gather_targets(logits, ids)
         return logits, targets, ops.ones_like(targets)
 
-    def _run_hook(self, hook, *args, context):
-        if "context" in inspect.signature(hook).parameters:
-            return hook(*args, context=context)
-        return hook(*args)
-
     def _margin_on_class_ids(self, embeddings, ids, sample=False):
         """(inference logits, logits with the margin on each row's target, labels).
 
@@ -399,9 +410,7 @@ class MarginHead(keras.layers.Layer):
         valid = _labels.valid_class_ids(ids, self.num_classes)
         ids = ops.where(valid, ids, 0)
         if sample:
-            count = _sampling.num_sampled(self.sample_rate, self.num_classes, ops.shape(ids)[0])
-            classes = _sampling.sample_classes(ids, self.num_classes, count, self._seed_generator)
-            local_ids = _sampling.local_ids(classes, ids, self.num_classes)
+            classes, local_ids, count = _sampling.draw(self, ids)
             kernel, width = self._gather_centers(classes), count
         else:
             local_ids, kernel, width = ids, self._kernel_value(), self.num_classes
@@ -417,10 +426,8 @@ class MarginHead(keras.layers.Layer):
         context = MarginContext(
             rows.embeddings, rows.norms, target_cosines, ops.expand_dims(ids, -1), None, self.num_classes
         )
-        self._run_hook(self.on_training_step, context=context)
-        margined_cosines = self._scaled_margin(
-            self._run_hook(self.target_cosine, target_cosines, context=context), target_cosines
-        )
+        self.on_training_step(context)
+        margined_cosines = self._scaled_margin(self.target_cosine(target_cosines, context), target_cosines)
         margined = _saturate(scale * ops.squeeze(margined_cosines, -1))
         # A row whose id is out of range becomes NaN (where no assertion can run, e.g.
         # under XLA), so a bad label never yields a plausible loss.
@@ -451,8 +458,8 @@ class MarginHead(keras.layers.Layer):
         context = MarginContext(
             rows.embeddings, rows.norms, target_cosines, None, labels, self.num_classes
         )
-        self._run_hook(self.on_training_step, context=context)
-        margined_cosines = self._run_hook(self.target_cosine, cosines, context=context)
+        self.on_training_step(context)
+        margined_cosines = self.target_cosine(cosines, context)
         margined = _saturate(scale * self._scaled_margin(margined_cosines, cosines))
         if self.adjusts_non_target_logits:
             non_target = self._scaled_margin(self.non_target_cosine(cosines, context), cosines)

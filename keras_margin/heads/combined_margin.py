@@ -55,7 +55,7 @@ class CombinedMargin(CosineMarginHead):
         """`theta_t`: past this angle the fallback is used (may exceed pi: never)."""
         return (math.pi - self.m2) / self.m1
 
-    def target_cosine(self, cosine):
+    def target_cosine(self, cosine, context):
         cosine = ops.clip(cosine, -1.0, 1.0)
         theta = _angles.angle(cosine)
         margined = ops.cos(self.m1 * theta + self.m2) - self.m3

@@ -39,7 +39,7 @@ class CosFace(CosineMarginHead):
         super().__init__(num_classes, scale=scale, **kwargs)
         self.margin = validation.number_in_range(margin, "margin", 0.0, 2.0, high_open=True)
 
-    def target_cosine(self, cosine):
+    def target_cosine(self, cosine, context):
         return cosine - self.margin
 
     def get_config(self):

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_margin.heads import _sampling
 from keras_margin.heads.base import MarginHead
 from keras_margin.heads.scales import auto_scale
 from keras_margin.utils import validation
@@ -30,6 +31,8 @@ class CosineMarginHead(MarginHead):
     in training: they can give mass to every class. The centres are stored as rows,
     kernel (C*K, D), so that a step's gradient reaches only the sampled centres
     (`IndexedSlices` on TensorFlow; see docs/scaling.md for what optimizers do with it).
+    `keras_margin.heads._sampling` owns all of it: the two arguments below, the seed and
+    the draw.
 
     Args:
         num_classes: number of classes, at least 2.
@@ -49,17 +52,7 @@ class CosineMarginHead(MarginHead):
         super().__init__(num_classes, **kwargs)
         self._scale_setting = _scale_setting(scale)
         self._scale = auto_scale(self.num_classes) if self._scale_setting == AUTO else self._scale_setting
-        if sample_rate is not None:
-            sample_rate = validation.number_in_range(sample_rate, "sample_rate", 0.0, 1.0, low_open=True)
-        seed = validation.seed(seed, "seed")
-        self.sample_rate = sample_rate
-        self.seed = seed
-        if sample_rate is not None:
-            # seed + 1: a head with random margins (ElasticFace) seeds its own generator
-            # with `seed`, and equal seeds would give its margins the same random bits.
-            self._seed_generator = keras.random.SeedGenerator(
-                None if seed is None else seed + 1, name="class_sampling_seed"
-            )
+        _sampling.configure(self, sample_rate, seed)
 
     @property
     def scale(self):
@@ -72,8 +65,7 @@ class CosineMarginHead(MarginHead):
     def get_config(self):
         config = super().get_config()
         config["scale"] = self._scale_setting
-        if self.sample_rate is not None:
-            config.update(sample_rate=self.sample_rate, seed=self.seed)
+        config.update(_sampling.get_config(self))
         return config
 
 

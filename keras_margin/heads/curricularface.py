@@ -71,7 +71,7 @@ class CurricularFace(CosineMarginHead):
         rate = _T_RATE * ops.cast(count > 0.0, batch_mean.dtype)
         self.t.assign(rate * batch_mean + (1.0 - rate) * self.t)
 
-    def target_cosine(self, cosine):
+    def target_cosine(self, cosine, context):
         return _angles.add_angle(cosine, self.margin)
 
     def non_target_cosine(self, cosine, context):

@@ -1,15 +1,15 @@
-"""`MarginContext`: what a head's hooks may know about the batch besides the cosines."""
+"""`MarginContext`: what a head's hooks know about the batch besides the cosines."""
 
 from keras import ops
 
 
 class MarginContext:
-    """The batch a margin is computed for, handed to hooks that accept a `context`.
+    """The batch a margin is computed for, handed to every training hook of a head.
 
     The base class builds one per training call with labels and passes it to
-    `on_training_step`, `target_cosine` and `non_target_cosine` when their signature
-    has a `context` parameter (as Keras passes `training` only to a `call` that takes
-    it), so hooks written without it keep working.
+    `on_training_step(context)`, `target_cosine(cosine, context)` and
+    `non_target_cosine(cosine, context)` (the hook contract in `MarginHead`'s
+    docstring); a hook that does not need it ignores it.
 
     Per-sample fields are (batch, 1): they broadcast against the cosines a hook
     receives, which are (batch, 1) (the target column) for class ids and

@@ -82,7 +82,7 @@ class MultiplicativeAngularMargin(MarginHead):
         )
         return ops.maximum(annealed, self.lambda_min)
 
-    def on_training_step(self):
+    def on_training_step(self, context):
         # lambda for this step is read in target_cosine, which runs after this call;
         # counting from 1 matches the reference, which increments before computing.
         self.iteration.assign_add(ops.ones((), self.iteration.dtype))
@@ -96,7 +96,7 @@ class MultiplicativeAngularMargin(MarginHead):
         sign = 1.0 - 2.0 * ops.mod(k, 2.0)
         return sign * _chebyshev(cosine, self.margin) - 2.0 * k
 
-    def target_cosine(self, cosine):
+    def target_cosine(self, cosine, context):
         lambda_ = self.lambda_
         return (lambda_ * cosine + self.psi(cosine)) / (1.0 + lambda_)
 

@@ -30,7 +30,7 @@ def names():
     return list(_HEADS)
 
 
-def create(name, num_classes, class_counts=None, **kwargs):
+def create(name, num_classes, /, class_counts=None, **kwargs):
     """Builds the head called `name` for a dataset: `LDAM` from `class_counts`, every
     other head from `num_classes`.
 
@@ -39,7 +39,9 @@ def create(name, num_classes, class_counts=None, **kwargs):
         num_classes: number of classes.
         class_counts: training examples per class (e.g. `DatasetInfo.train_class_counts`);
             needed by heads whose margins depend on class frequency.
-        **kwargs: the head's own arguments (`scale`, `margin`, ...).
+        **kwargs: the head's own arguments (`scale`, `margin`, ...) and layer arguments,
+            the layer's `name` included (`name` and `num_classes` are positional-only,
+            so they do not collide with it).
     """
     head_class = get(name)
     if head_class is LDAM:

@@ -65,15 +65,29 @@ class ExpectedCalibrationError(keras.metrics.Metric):
 
     `y_true` may be class ids, shape (batch,) or (batch, 1), or a (batch, num_classes)
     one-hot or soft label matrix (its argmax is the label). `MarginModel` passes logits
-    to its compiled metrics, so use `from_logits=True` there:
-
-    >>> model.compile(metrics=[km.metrics.ExpectedCalibrationError(from_logits=True)])
+    to its compiled metrics, so use `from_logits=True` there.
 
     Args:
         num_bins: number of equal-width confidence bins, at least 1.
         from_logits: whether `y_pred` holds logits (a softmax is applied, in float64)
             rather than probabilities.
         name, dtype: as for any Keras metric.
+
+    Example:
+
+    >>> import keras, numpy as np, keras_margin as km
+    >>> probabilities = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+    >>> labels = np.array([0, 1, 1])
+    >>> metric = km.metrics.ExpectedCalibrationError(num_bins=5)
+    >>> metric.update_state(labels[:2], probabilities[:2])  # two batches ...
+    >>> metric.update_state(labels[2:], probabilities[2:])
+    >>> expected = km.metrics.expected_calibration_error(labels, probabilities, num_bins=5)
+    >>> bool(np.isclose(float(metric.result()), expected))  # ... give the NumPy value
+    True
+    >>> backbone = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> model = km.MarginModel(backbone, km.heads.ArcFace(2))
+    >>> model.compile(optimizer="adam",
+    ...               metrics=[km.metrics.ExpectedCalibrationError(from_logits=True)])
     """
 
     def __init__(self, num_bins=15, from_logits=False, name="expected_calibration_error", dtype=None):

@@ -79,10 +79,6 @@ def test_predict_covers_every_class_when_sharded(runs, variant):
     np.testing.assert_allclose(sharded, runs[f"{variant}_single_probabilities"], rtol=1e-4, atol=1e-7)
 
 
-def test_docstring_example_runs_on_jax(runs):
-    assert int(runs["doctest_failures"]) == 0
-
-
 @pytest.mark.parametrize(
     "case, message",
     [

@@ -1,7 +1,26 @@
-"""Helpers shared by the head tests: building a head with given centres, gradients."""
+"""Helpers shared by the head tests: any registered head, given centres, gradients."""
 
 import numpy as np
 import tensorflow as tf
+
+import keras_margin as km
+
+# What the shared suites give a registered head besides its number of classes, where the
+# defaults would leave a path untested: two sub-centres, a magnitude range around the
+# test embeddings' norms, ElasticFace+ with a fixed seed; LDAM is built from counts.
+HEAD_ARGUMENTS = {
+    "subcenterarcface": {"sub_centers": 2},
+    "magface": {"lower_magnitude": 0.5, "upper_magnitude": 8.0},
+    "elasticface": {"plus": True, "seed": 0},
+}
+CLASS_COUNTS = (50, 10, 3)
+
+
+def make_head(name, num_classes=3, /, **kwargs):
+    """The registered head `name` with `num_classes` classes and the suites' arguments."""
+    kwargs = {**HEAD_ARGUMENTS.get(name, {}), **kwargs}
+    counts = [CLASS_COUNTS[i % len(CLASS_COUNTS)] for i in range(num_classes)]
+    return km.heads.create(name, num_classes, class_counts=counts, **kwargs)
 
 
 def head_with_kernel(head, kernel):

@@ -38,3 +38,8 @@ def test_create_builds_ldam_from_class_counts_and_others_from_num_classes():
         km.heads.create("ldam", 3)
     with pytest.raises(ValueError, match="2 entries for 3 classes"):
         km.heads.create("ldam", 3, class_counts=[5, 5])
+
+
+def test_create_passes_the_layer_name_through():
+    head = km.heads.create("arcface", 3, name="head")
+    assert head.name == "head" and head.num_classes == 3

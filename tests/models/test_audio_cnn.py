@@ -1,7 +1,5 @@
 """`audio_cnn`: waveforms in, embeddings out; trains, exports and serves raw waveforms."""
 
-import doctest
-import importlib
 
 import keras
 import numpy as np
@@ -106,10 +104,3 @@ def test_mel_spectrogram_layout_is_bins_then_frames_in_this_keras():
 def test_bad_arguments_are_rejected(arguments, name):
     with pytest.raises(ValueError, match=name):
         km.models.audio_cnn(**arguments)
-
-
-@pytest.mark.parametrize("name", ["audio_cnn", "decibels"])
-def test_docstring_examples(name):
-    module = importlib.import_module(f"keras_margin.models.{name}")
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

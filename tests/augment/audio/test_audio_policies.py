@@ -1,13 +1,11 @@
 """`policy`: the audio augmentation policies (waveform layers + a spectrogram layer)."""
 
-import doctest
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_margin.augment import audio
-from keras_margin.augment.audio import policies
 
 
 def test_none_is_nothing_and_standard_is_the_documented_chain():
@@ -52,8 +50,3 @@ def test_describe_and_bad_names():
         audio.policy("strong")
     with pytest.raises(ValueError, match="`seed`"):
         audio.policy("standard", seed=-1)
-
-
-def test_docstring_examples():
-    result = doctest.testmod(policies, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
