@@ -1,5 +1,3 @@
-import doctest
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -102,11 +100,6 @@ def test_pipeline_wrappers_are_reproducible_under_autotune_with_seeded_map():
         first = run(build)
         np.testing.assert_array_equal(first, run(build))
         assert not np.allclose(first, images, atol=1e-3)
-
-
-def test_docstring_examples():
-    result = doctest.testmod(mag, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_a_seeded_call_needs_an_augmentation_that_takes_a_seed():

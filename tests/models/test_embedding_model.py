@@ -1,4 +1,3 @@
-import doctest
 import warnings
 
 import keras
@@ -7,7 +6,6 @@ import pytest
 import tensorflow as tf
 
 import keras_margin as km
-from keras_margin.models import embedding_model
 from test_margin_model import tiny_backbone, tiny_data
 
 
@@ -159,15 +157,6 @@ def test_evaluate_open_set_uses_every_pair_when_there_are_fewer_than_asked():
 def test_fit_on_a_dataset_does_not_warn_about_shuffle(recwarn):
     trained(km.losses.SupConLoss())
     assert not [w for w in recwarn if "shuffle" in str(w.message)]
-
-
-def test_docstring_example_runs():
-    finder = doctest.DocTestFinder()
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for test in finder.find(embedding_model.EmbeddingModel, "EmbeddingModel", globs={}):
-        if test.name == "EmbeddingModel":
-            runner.run(test)
-    assert runner.tries >= 5 and runner.failures == 0
 
 
 def test_a_backbone_trained_elsewhere_exports_without_fit(tmp_path):
