@@ -5,7 +5,9 @@ gradient ascent on a loss of the model's *inference* logits (for a `MarginModel`
 `model(x)` without labels, so no margin), inside the L-infinity or L2 ball of radius
 `epsilon` around each image and inside `value_range`. `fgsm` is its one-step L-infinity
 case without random start. `epsilon` is in the units of the model input: 0-255 pixels
-for the project's backbones.
+for the project's backbones. `perturb` is the attack as graph ops, on any images ->
+logits function: `pgd` compiles it per model, adversarial training
+(`keras_margin.robustness.AdversarialTraining`) calls it inside the train step.
 
 Two losses:
 
