@@ -246,8 +246,9 @@ def _robustness_groups(rows):
     groups = {config: runs for config, runs in by_config(rows, "robustness").items()
               if all("robustness" in run for run in runs.values())}
     heads = _sorted({config[2] for config in groups})
-    augments = _sorted({config[3] for config in groups})
-    adversarials = _sorted({config[13] for config in groups})
+    # "none" first, so plain training gets the solid line and the first marker.
+    augments = sorted({config[3] for config in groups}, key=lambda value: (value != "none", value))
+    adversarials = sorted({config[13] for config in groups}, key=lambda value: (value != "none", value))
     return groups, heads, augments, adversarials
 
 
