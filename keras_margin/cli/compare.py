@@ -12,6 +12,11 @@ Presets (exact grids in docs/compare.md):
   default  softmax, normface, cosface, arcface, sphereface x none, standard
            x 10, 30, 100 per class x 3 seeds, 12 epochs, plus open-set and 2-D
            embedding runs: about 25 minutes on 2 cores
+  robustness  (the default preset of --studies robustness) softmax, cosface, arcface,
+           softmax+arcface x none, standard x no adversarial training, PGD-AT at
+           epsilon 32 x mnist-5k, fashion-mnist at 100 per class x 3 seeds, each run
+           measured under 15 corruptions x 5 severities and L-infinity PGD at
+           epsilon 4, 8, 16, 32, 64 (0-255 pixels) on 1,000 test images
 Options given on the command line replace the preset's values. With --tuned TUNE_DIR,
 each head runs with the scale, margins, learning rate and augmentation that
 `keras-margin tune --output TUNE_DIR` found for it (docs/tune.md).
@@ -43,7 +48,8 @@ from keras_margin.cli.errors import usage_errors
 
 
 def add_arguments(parser):
-    parser.add_argument("--preset", default="default", help="quick or default (default: %(default)s)")
+    parser.add_argument("--preset", help="quick, default or robustness (default: robustness for "
+                        "--studies robustness alone, else default)")
     parser.add_argument("--task", choices=("image", "text", "audio"), default="image",
                         help="modality of the study (default: %(default)s); text: the EDA paper's "
                         "setting with --dataset fortunes,food-reviews and --num-train 500,2000; "
@@ -55,7 +61,18 @@ def add_arguments(parser):
     parser.add_argument("--open-set", help="comma-separated open-set datasets, e.g. mnist-5k-open, "
                         "fashion-mnist-open, glyphs; 'none' switches the study off")
     parser.add_argument("--studies", help="comma-separated studies to run: closed-set, open-set, "
-                        "embedding-picture (default: all three)")
+                        "embedding-picture, long-tailed, label-noise, convergence, robustness "
+                        "(default: the preset's)")
+    parser.add_argument("--adversarial", help="robustness study: comma-separated adversarial "
+                        "training settings, 'none' or method:epsilon=E[:steps=N:step_size=S:loss=L], "
+                        "method pgd or fgsm-rs, epsilon in 0-255 pixels, e.g. none,pgd:epsilon=32,"
+                        "fgsm-rs:epsilon=32 (default: none,pgd:epsilon=32)")
+    parser.add_argument("--corruptions", help="robustness study: comma-separated corruption names "
+                        "of keras_margin.robustness (default: all 15)")
+    parser.add_argument("--attack-epsilons", help="robustness study: comma-separated L-infinity "
+                        "PGD radii in 0-255 pixels (default: 4,8,16,32,64)")
+    parser.add_argument("--robustness-test-size", type=int, help="robustness study: test images "
+                        "measured under corruption and attack (default: 1000)")
     parser.add_argument("--open-set-samples-per-class",
                         help="training images per seen identity in the open-set study, or 'all' "
                         "(default: 100)")
@@ -91,6 +108,10 @@ def run(args, usage_error):
     from keras_margin import studies
     from keras_margin.utils.files import check_writable_folder
 
+    if args.preset is None:
+        only_robustness = args.task == "image" and args.studies is not None and \
+            [name.strip() for name in args.studies.split(",") if name.strip()] == ["robustness"]
+        args.preset = "robustness" if only_robustness else "default"
     task = "" if args.task == "image" else f"{args.task}-"
     output = args.output or os.path.join("runs", f"compare-{task}{args.preset}")
     results = studies.ResultsFile(os.path.join(output, studies.RESULTS_FILE_NAME))
@@ -190,6 +211,8 @@ def _preset(args, presets):
     overrides = _shared_overrides(args, presets)
     if args.dataset:
         overrides["closed_set_dataset"] = args.dataset
+        overrides["robustness_datasets"] = _names(args.dataset, "dataset")
+    overrides.update(_robustness_overrides(args))
     # Studies that a preset may leave out: "none" switches them off ("none" is also an
     # augmentation policy, so --augment takes it literally).
     for flag, field in (("open_set", "open_set_datasets"), ("pictures", "picture_heads")):
@@ -206,6 +229,46 @@ def _preset(args, presets):
     return dataclasses.replace(presets[args.preset], **overrides)
 
 
+def _robustness_overrides(args):
+    """--adversarial, --corruptions, --attack-epsilons and --robustness-test-size, checked;
+    adversarial specs in their canonical form, so that equal settings share a key."""
+    overrides = {}
+    if args.adversarial is not None:
+        from keras_margin.robustness import adversarial_training
+
+        specs = []
+        for text in _names(args.adversarial, "adversarial"):
+            try:
+                setting = adversarial_training.get(text)
+            except ValueError as error:
+                raise ValueError(f"--adversarial: {error}") from None
+            specs.append("none" if setting is None else setting.spec)
+        overrides["adversarial"] = tuple(specs)
+    if args.corruptions is not None:
+        from keras_margin.robustness import CORRUPTIONS
+
+        names = _names(args.corruptions, "corruptions")
+        unknown = sorted(set(names) - set(CORRUPTIONS))
+        if unknown:
+            raise ValueError(f"unknown --corruptions {', '.join(unknown)}; choose from: "
+                             f"{', '.join(CORRUPTIONS)}")
+        overrides["corruptions"] = names
+    if args.attack_epsilons is not None:
+        try:
+            epsilons = tuple(float(value) for value in args.attack_epsilons.split(","))
+        except ValueError:
+            raise ValueError("--attack-epsilons must be comma-separated numbers; received "
+                             f"{args.attack_epsilons!r}") from None
+        if any(epsilon < 0 for epsilon in epsilons):
+            raise ValueError(f"--attack-epsilons must be >= 0; received {args.attack_epsilons!r}")
+        overrides["attack_epsilons"] = epsilons
+    if args.robustness_test_size is not None:
+        if args.robustness_test_size < 1:
+            raise ValueError(f"--robustness-test-size must be >= 1; received {args.robustness_test_size}")
+        overrides["robustness_test_size"] = args.robustness_test_size
+    return overrides
+
+
 def _size_overrides(args):
     """--samples-per-class and --open-set-samples-per-class, for the image and audio tasks."""
     overrides = {}
@@ -218,8 +281,12 @@ def _size_overrides(args):
     return overrides
 
 
+_ROBUSTNESS_FLAGS = ("adversarial", "corruptions", "attack_epsilons", "robustness_test_size")
+
+
 def _text_preset(args, presets):
-    for flag in ("open_set", "pictures", "studies", "samples_per_class", "open_set_samples_per_class"):
+    for flag in ("open_set", "pictures", "studies", "samples_per_class", "open_set_samples_per_class",
+                 *_ROBUSTNESS_FLAGS):
         if getattr(args, flag) is not None:
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to --task text")
     overrides = _shared_overrides(args, presets)
@@ -231,7 +298,8 @@ def _text_preset(args, presets):
 
 
 def _audio_preset(args, presets):
-    for flag, instead in (("num_train", "--samples-per-class"), ("pictures", None)):
+    for flag, instead in (("num_train", "--samples-per-class"), ("pictures", None),
+                          *((flag, None) for flag in _ROBUSTNESS_FLAGS)):
         if getattr(args, flag) is not None:
             hint = f"; use {instead}" if instead else ""
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to --task audio{hint}")

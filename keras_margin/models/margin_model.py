@@ -55,6 +55,11 @@ class MarginModel(keras.Model):
     `model(x)`, `predict`, the compiled metrics, `val_loss`, the export and `model.head`
     all read it; `embed` is the shared embedding, whichever head is named.
 
+    Adversarial training (`adversarial`): each training batch is replaced by adversarial
+    examples crafted against the inference logits before the step (PGD-AT or FGSM with
+    random start; see `keras_margin.robustness.AdversarialTraining`). Evaluation,
+    prediction and export are unchanged.
+
     Probabilities are `softmax(logits / temperature)`. The temperature is 1 until
     `calibrate_temperature(validation_data)` fits it (temperature scaling, Guo et al.
     2017); it is a non-trainable weight, so `save`, `load_weights` and the export keep it.
@@ -71,6 +76,10 @@ class MarginModel(keras.Model):
             1.0; a missing name means 1.0).
         inference_head: with `heads`, the name of the head that classifies (default:
             the first).
+        adversarial: None (plain training), or a
+            `keras_margin.robustness.AdversarialTraining` (a config dict or spec string
+            such as `"pgd:epsilon=32"` is read by `keras_margin.robustness.adversarial_training.get`
+            before it gets here; see `fit_margin_model`). TensorFlow backend only.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Example:
@@ -92,7 +101,7 @@ class MarginModel(keras.Model):
     """
 
     def __init__(self, backbone, head=None, heads=None, loss_weights=None, inference_head=None,
-                 **kwargs):
+                 adversarial=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(backbone, keras.layers.Layer):
             raise ValueError(
@@ -113,6 +122,7 @@ class MarginModel(keras.Model):
             self.head = heads[inference_head]
             self._loss_weights = loss_weights
             self.inference_head = inference_head
+        self.adversarial = _checked_adversarial(adversarial)
         # Temperature scaling of the probabilities (1 = none); see `calibrate_temperature`.
         self.temperature = self.add_weight(shape=(), initializer="ones", trainable=False,
                                            dtype="float32", name="temperature")
@@ -211,6 +221,11 @@ class MarginModel(keras.Model):
     def train_step(self, *args):
         *state, data = args
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if self.adversarial is not None:
+            # Crafted before the step's gradient tape opens: the attack's own gradients
+            # (on the inputs) never reach the weights' update.
+            x = self.adversarial.craft(lambda images: self(images, training=False), x, y,
+                                       self.optimizer.iterations)
         data = (_LabelledInputs(x, y), y) if sample_weight is None else (
             _LabelledInputs(x, y), y, sample_weight
         )
@@ -358,6 +373,8 @@ class MarginModel(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update(backbone=keras.saving.serialize_keras_object(self.backbone))
+        if self.adversarial is not None:  # absent otherwise: configs as before it existed
+            config.update(adversarial=keras.saving.serialize_keras_object(self.adversarial))
         if self._loss_weights is None:
             config.update(head=keras.saving.serialize_keras_object(self.head))
         else:
@@ -375,6 +392,9 @@ class MarginModel(keras.Model):
         backbone = keras.saving.deserialize_keras_object(
             config.pop("backbone"), custom_objects=custom_objects
         )
+        if config.get("adversarial") is not None:
+            config["adversarial"] = keras.saving.deserialize_keras_object(
+                config["adversarial"], custom_objects=custom_objects)
         if "heads" in config:
             config["heads"] = {
                 name: keras.saving.deserialize_keras_object(head, custom_objects=custom_objects)
@@ -397,6 +417,21 @@ def _checked_head(head, name):
             f"km.heads.ArcFace(num_classes)); received {type(head).__name__}."
         )
     return head
+
+
+def _checked_adversarial(adversarial):
+    """None, or an object that crafts the training batch (duck-typed: `models` sits below
+    `keras_margin.robustness`, which defines `AdversarialTraining`)."""
+    if adversarial is None:
+        return None
+    if not callable(getattr(adversarial, "craft", None)):
+        raise ValueError(
+            "`adversarial` must be None or a keras_margin.robustness.AdversarialTraining (e.g. "
+            f"AdversarialTraining('pgd', epsilon=32.0)); received {type(adversarial).__name__}.")
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError("`adversarial` training needs the TensorFlow backend "
+                         f"(KERAS_BACKEND=tensorflow); the backend is {keras.backend.backend()!r}.")
+    return adversarial
 
 
 def _checked_heads(heads, loss_weights, inference_head):

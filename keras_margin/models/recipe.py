@@ -26,6 +26,7 @@ def fit_margin_model(
     patience=None,
     learning_rate_schedule="cosine",
     loss_weights=None,
+    adversarial=None,
 ):
     """Trains `MarginModel(backbone, head)` with Adam, for a budget of epochs or until
     validation accuracy stops rising.
@@ -71,6 +72,11 @@ def fit_margin_model(
             integer >= 1; None trains all `epochs` and keeps the last weights.
         learning_rate_schedule: one of `SCHEDULES`.
         loss_weights: with a dict of heads, their loss weights (default 1.0 each).
+        adversarial: adversarial training: None (plain), a
+            `keras_margin.robustness.AdversarialTraining`, a dict of its arguments, or
+            a spec string such as `"pgd:epsilon=32"` or `"fgsm-rs:epsilon=8"`. Each
+            batch (after augmentation) is replaced by adversarial examples of the
+            current model; validation stays clean.
 
     Returns:
         `(model, history)`: the trained `MarginModel` and the `History` of `fit`.
@@ -84,10 +90,15 @@ def fit_margin_model(
         raise ValueError("Early stopping and the plateau schedule need `validation` data.")
     if learning_rate_schedule == "plateau" and patience is None:
         raise ValueError("`learning_rate_schedule='plateau'` needs `patience`.")
+    if adversarial is not None:
+        # Imported here: `keras_margin.robustness` sits above `models`.
+        from keras_margin.robustness import adversarial_training
+
+        adversarial = adversarial_training.get(adversarial)
     if isinstance(head, dict):
-        model = MarginModel(backbone, heads=head, loss_weights=loss_weights)
+        model = MarginModel(backbone, heads=head, loss_weights=loss_weights, adversarial=adversarial)
     else:
-        model = MarginModel(backbone, head, loss_weights=loss_weights)
+        model = MarginModel(backbone, head, loss_weights=loss_weights, adversarial=adversarial)
     if steps_per_epoch is not None:
         train = train.repeat()
     epoch_steps = steps_per_epoch or max(int(train.cardinality()), 1)

@@ -5,7 +5,9 @@ gradient ascent on a loss of the model's *inference* logits (for a `MarginModel`
 `model(x)` without labels, so no margin), inside the L-infinity or L2 ball of radius
 `epsilon` around each image and inside `value_range`. `fgsm` is its one-step L-infinity
 case without random start. `epsilon` is in the units of the model input: 0-255 pixels
-for the project's backbones.
+for the project's backbones. `perturb` is the attack as graph ops, on any images ->
+logits function: `pgd` compiles it per model, adversarial training
+(`keras_margin.robustness.AdversarialTraining`) calls it inside the train step.
 
 Two losses:
 
@@ -46,7 +48,7 @@ import tensorflow as tf
 
 from keras_margin.utils import validation
 
-__all__ = ["LOSSES", "NORMS", "fgsm", "pgd"]
+__all__ = ["LOSSES", "NORMS", "fgsm", "perturb", "pgd"]
 
 NORMS = ("linf", "l2")
 LOSSES = ("cross_entropy", "margin")
@@ -145,7 +147,13 @@ def pgd(model, images, labels, epsilon, steps=10, step_size=None, norm="linf",
 
 
 def _loss(logits, labels, loss):
-    """Per-example loss to maximise, on float32 logits (N, classes)."""
+    """Per-example loss to maximise, on float32 logits (N, classes); `labels` are class
+    ids (N,) or class probabilities (N, classes)."""
+    if labels.shape.rank == 2:
+        if loss == "cross_entropy":
+            return tf.nn.softmax_cross_entropy_with_logits(
+                labels=tf.cast(labels, tf.float32), logits=logits)
+        labels = tf.argmax(labels, axis=-1, output_type=tf.int32)
     if loss == "cross_entropy":
         return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     true = tf.gather(logits, labels, batch_dims=1)
@@ -208,28 +216,53 @@ def _compiled_attack(model, norm, loss, random_start):
 def _build_attack(model_ref, norm, loss, random_start):
     @tf.function(reduce_retracing=True)
     def attack(images, labels, epsilon, step_size, steps, seed, low, high):
-        adversarial = images
-        if random_start:
-            adversarial = _project(
-                _random_start(images, epsilon, norm, seed), images, epsilon, norm, low, high
-            )
-
-        def step(i, adversarial):
-            with tf.GradientTape() as tape:
-                tape.watch(adversarial)
-                logits = tf.cast(model_ref()(adversarial, training=False), tf.float32)
-                objective = tf.reduce_sum(_loss(logits, labels, loss))
-            gradient = tape.gradient(objective, adversarial)
-            if norm == "linf":
-                update = tf.sign(gradient)
-            else:
-                update = gradient / tf.maximum(_l2_norm(gradient), 1e-12)
-            moved = adversarial + step_size * update
-            return i + 1, _project(moved, images, epsilon, norm, low, high)
-
-        _, adversarial = tf.while_loop(
-            lambda i, _: i < steps, step, (tf.constant(0), adversarial)
-        )
-        return adversarial
+        return perturb(lambda x: model_ref()(x, training=False), images, labels, epsilon,
+                       step_size, steps, seed, low, high, norm=norm, loss=loss,
+                       random_start=random_start)
 
     return attack
+
+
+def perturb(logits_fn, images, labels, epsilon, step_size, steps, seed, low, high, norm="linf",
+            loss="cross_entropy", random_start=True):
+    """The attack itself, as graph ops: for `pgd`, and for adversarial training, which
+    calls it inside a compiled train step. Arguments are not checked here (`pgd` and
+    `keras_margin.robustness.AdversarialTraining` check them).
+
+    Args:
+        logits_fn: images -> logits, differentiable in the images.
+        images: float32 images, in [low, high].
+        labels: int32 class ids (N,), or float class probabilities (N, classes) (soft
+            labels of MixUp / CutMix: the cross-entropy is taken against them, the
+            margin loss against their most probable class).
+        epsilon, step_size, steps: scalars (tensors or numbers); `steps` may be a tensor.
+        seed: int64 pair, the stateless seed of the random start.
+        low, high: the valid input range.
+        norm, loss, random_start: Python values (they choose the graph).
+
+    Returns:
+        The adversarial images, float32.
+    """
+    adversarial = images
+    if random_start:
+        adversarial = _project(
+            _random_start(images, epsilon, norm, seed), images, epsilon, norm, low, high
+        )
+
+    def step(i, adversarial):
+        with tf.GradientTape() as tape:
+            tape.watch(adversarial)
+            logits = tf.cast(logits_fn(adversarial), tf.float32)
+            objective = tf.reduce_sum(_loss(logits, labels, loss))
+        gradient = tape.gradient(objective, adversarial)
+        if norm == "linf":
+            update = tf.sign(gradient)
+        else:
+            update = gradient / tf.maximum(_l2_norm(gradient), 1e-12)
+        moved = adversarial + step_size * update
+        return i + 1, _project(moved, images, epsilon, norm, low, high)
+
+    _, adversarial = tf.while_loop(
+        lambda i, _: i < steps, step, (tf.constant(0), adversarial)
+    )
+    return adversarial

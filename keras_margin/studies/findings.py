@@ -15,10 +15,11 @@ from keras_margin.studies.statistics import mean_and_half_width
 
 CONFIG_FIELDS = ("study", "dataset", "head", "augment", "samples_per_class", "steps",
                  "embedding_dim", "batch_size", "learning_rate", "imbalance_ratio", "label_noise",
-                 "remedy", "num_train")
+                 "remedy", "num_train", "adversarial")
 
 
-_DEFAULTS = {"imbalance_ratio": None, "label_noise": 0.0, "remedy": "none", "num_train": None}
+_DEFAULTS = {"imbalance_ratio": None, "label_noise": 0.0, "remedy": "none", "num_train": None,
+             "adversarial": "none"}
 
 
 def metric_value(row, name, part="metrics"):
@@ -122,6 +123,8 @@ def describe(comparison, scale=100.0, unit=" points"):
         samples = context["samples_per_class"]
         where.append(f"{'all' if samples is None else samples} per class")
     where += [f"{field}={context[field]}" for field in ("head", "augment") if field in context]
+    if context.get("adversarial", "none") != "none":
+        where.append(f"adversarial={context['adversarial']}")
     if context.get("label_noise"):
         where.append(f"label noise {context['label_noise']:.0%}")
     if context.get("imbalance_ratio"):

@@ -226,3 +226,90 @@ def training_curves(rows, study, path):
         axis.grid(alpha=0.3)
     accuracy_axis.legend(fontsize=8)
     return _save(figure, path)
+
+
+# Robustness figures: colour by head, line style by augmentation, marker by adversarial
+# training, so that the 16 configurations of a dataset stay apart.
+_LINE_STYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "^", "s", "D", "v")
+
+
+def _robustness_style(config, heads, augments, adversarials):
+    head, augment, adversarial = config[2], config[3], config[13]
+    colour = f"C{heads.index(head) % 10}"
+    return dict(color=colour, linestyle=_LINE_STYLES[augments.index(augment) % len(_LINE_STYLES)],
+                marker=_MARKERS[adversarials.index(adversarial) % len(_MARKERS)],
+                label=f"{head}, aug {augment}, adv {adversarial}")
+
+
+def _robustness_groups(rows):
+    groups = {config: runs for config, runs in by_config(rows, "robustness").items()
+              if all("robustness" in run for run in runs.values())}
+    heads = _sorted({config[2] for config in groups})
+    # "none" first, so plain training gets the solid line and the first marker.
+    augments = sorted({config[3] for config in groups}, key=lambda value: (value != "none", value))
+    adversarials = sorted({config[13] for config in groups}, key=lambda value: (value != "none", value))
+    return groups, heads, augments, adversarials
+
+
+def robustness_against_severity(rows, dataset, path):
+    """Accuracy against corruption severity (0 = clean) for one dataset: one panel per
+    corruption family (mean over its corruptions and over seeds), one line per head,
+    augmentation and adversarial training."""
+    groups, heads, augments, adversarials = _robustness_groups(rows)
+    groups = {config: runs for config, runs in groups.items() if config[1] == dataset}
+    if not groups:
+        return None
+    families = collections.OrderedDict()
+    for runs in groups.values():
+        for run in runs.values():
+            for family, names in run["robustness"]["families"].items():
+                if names:
+                    families.setdefault(family, names)
+    if not families:
+        return None
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(1, len(families), figsize=(4 * len(families), 4), sharey=True,
+                                   squeeze=False)
+    for axis, (family, names) in zip(axes[0], families.items()):
+        for config, runs in sorted(groups.items(), key=config_order):
+            curves = []
+            for run in runs.values():
+                detail = run["robustness"]
+                per_severity = np.mean([detail["corruption_accuracy"][name] for name in names], axis=0)
+                curves.append([detail["clean_accuracy"], *per_severity])
+            axis.plot(range(len(curves[0])), np.mean(curves, axis=0),
+                      **_robustness_style(config, heads, augments, adversarials))
+        axis.set_title(f"{family} ({', '.join(names)})", fontsize=8)
+        axis.set_xlabel("severity (0 = clean)")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"test accuracy, {dataset}")
+    axes[0][-1].legend(fontsize=6)
+    return _save(figure, path)
+
+
+def robustness_against_epsilon(rows, path):
+    """Accuracy under L-infinity PGD (worst of the cross-entropy and margin losses)
+    against the radius epsilon (0 = clean), one panel per dataset, mean over seeds."""
+    groups, heads, augments, adversarials = _robustness_groups(rows)
+    if not groups:
+        return None
+    datasets = _sorted({config[1] for config in groups})
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), sharey=True,
+                                   squeeze=False)
+    for axis, dataset in zip(axes[0], datasets):
+        for config, runs in sorted(groups.items(), key=config_order):
+            if config[1] != dataset:
+                continue
+            details = [run["robustness"] for run in runs.values()]
+            epsilons = [0.0, *details[0]["pgd"]["epsilons"]]
+            means = np.mean([[detail["clean_accuracy"], *detail["pgd"]["accuracy"]]
+                             for detail in details], axis=0)
+            axis.plot(epsilons, means, **_robustness_style(config, heads, augments, adversarials))
+        axis.set_xlabel("PGD epsilon (L-infinity, 0-255 pixels)")
+        axis.set_title(dataset)
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy under PGD")
+    axes[0][-1].legend(fontsize=6)
+    return _save(figure, path)

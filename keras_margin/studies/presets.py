@@ -20,7 +20,12 @@ class Preset:
     - the training difficulties, on the closed-set dataset with `difficulty_augment`
       and `difficulty_samples_per_class`: `long_tailed` (head, remedy) pairs on a split
       with `imbalance_ratio`; `label_noise` pairs at each of `label_noise_rates`;
-      `convergence` pairs. Only in the `studies` that name them.
+      `convergence` pairs. Only in the `studies` that name them;
+    - robustness: each of `robustness_datasets` x `samples_per_class` x `augments` x
+      `heads` x `adversarial` (adversarial-training specs, `"none"` for plain training)
+      x `seeds`, each run measured under corruptions and PGD (`corruptions`,
+      `attack_epsilons`, `robustness_test_size`; see `RunSpec`). Only in `studies`
+      that name it.
 
     An empty tuple switches a study off, and so does leaving it out of `studies`.
     """
@@ -47,6 +52,11 @@ class Preset:
     label_noise: tuple = (("softmax", "none"), ("arcface", "none"), ("softmax", "bootstrapping"),
                           ("subcenterarcface", "sub-center-cleaning"))
     convergence: tuple = (("arcface", "none"), ("arcface", "margin-warmup"))
+    robustness_datasets: tuple = ("mnist-5k", "fashion-mnist")
+    adversarial: tuple = ("none", "pgd:epsilon=32")
+    corruptions: tuple = ()
+    attack_epsilons: tuple = ()
+    robustness_test_size: int = 1000
 
     def specs(self):
         """The `RunSpec`s of the grid, in the order they run."""
@@ -62,8 +72,17 @@ class Preset:
                                                   samples=self.long_tailed_samples_per_class),
                   "label-noise": [spec for rate in self.label_noise_rates for spec in
                                   self._difficulty("label-noise", self.label_noise, label_noise=rate)],
-                  "convergence": self._difficulty("convergence", self.convergence)}
+                  "convergence": self._difficulty("convergence", self.convergence),
+                  "robustness": self._robustness()}
         return [spec for study in STUDIES if study in self.studies for spec in chosen[study]]
+
+    def _robustness(self):
+        evaluation = dict(corruptions=self.corruptions, attack_epsilons=self.attack_epsilons,
+                          robustness_test_size=self.robustness_test_size)
+        return [spec for adversarial in self.adversarial
+                for spec in grid("robustness", self.robustness_datasets, self.heads, self.augments,
+                                 self.samples_per_class, self.seeds, self.steps,
+                                 adversarial=adversarial, **evaluation)]
 
     def _difficulty(self, study, pairs, samples="preset", **fields):
         samples = self.difficulty_samples_per_class if samples == "preset" else samples
@@ -110,6 +129,14 @@ PRESETS = {
     "difficulties": Preset(
         heads=(), augments=(), samples_per_class=(), seeds=(0, 1, 2), steps=250,
         studies=("long-tailed", "label-noise", "convergence"),
+    ),
+    # docs/robustness.md: the four heads of issue 17, with and without augmentation and
+    # PGD adversarial training, on mnist-5k and Fashion-MNIST at 100 per class, 3 seeds:
+    # 2 x 4 x 2 x 2 x 3 = 96 runs, each measured under 15 corruptions x 5 severities and
+    # PGD at 5 radii on 1,000 test images. Add --patience for the converged recipe.
+    "robustness": Preset(
+        heads=("softmax", "cosface", "arcface", "softmax+arcface"), augments=("none", "standard"),
+        samples_per_class=(100,), seeds=(0, 1, 2), steps=2000, studies=("robustness",),
     ),
 }
 

@@ -5,6 +5,8 @@ import datetime
 import os
 
 from keras_margin.studies import findings
+from keras_margin.studies.corruption_error import BASELINE as CORRUPTION_BASELINE
+from keras_margin.studies.corruption_error import corruption_errors
 from keras_margin.studies import plots
 from keras_margin.studies.document import Document
 from keras_margin.studies.findings import by_config
@@ -68,6 +70,7 @@ def write_report(rows, folder, command=None):
     _open_set(document, rows, figures)
     _embedding_pictures(document, rows, figures)
     _difficulties(document, rows, figures)
+    _robustness(document, rows, figures)
     _text(document, rows)
     _data(document, rows)
     paths = {
@@ -104,7 +107,7 @@ def _introduction(document, rows, command):
         f"{'s' if len(seeds) != 1 else ''}: {', '.join(map(str, seeds))}); with one seed there is "
         "no interval."
     )
-    for study in ("closed-set", "open-set", "embedding-picture"):
+    for study in ("closed-set", "open-set", "embedding-picture", "robustness"):
         chosen = [spec for spec in specs if spec["study"] == study]
         if chosen:
             document.paragraph(f"**{study}**: " + _grid_summary(chosen))
@@ -177,6 +180,21 @@ def _findings(document, rows):
          findings.compare(rows, "label-noise", {"head": "softmax", "remedy": "none"}, "accuracy")),
         ("Convergence: margin warm-up instead of none (accuracy)",
          findings.compare(rows, "convergence", {"remedy": "none"}, "accuracy")),
+        ("Robustness: adversarial training instead of none (accuracy under PGD, mean over the "
+         "epsilon grid)",
+         findings.compare(rows, "robustness", {"adversarial": "none"}, "mean_pgd_accuracy",
+                          part="robustness_metrics")),
+        ("Robustness: margin head instead of softmax (accuracy under corruptions, mean over "
+         "corruptions and severities)",
+         findings.compare(rows, "robustness", {"head": "softmax"}, "mean_corruption_accuracy",
+                          part="robustness_metrics")),
+        ("Robustness: margin head instead of softmax (accuracy under PGD, mean over the epsilon "
+         "grid)",
+         findings.compare(rows, "robustness", {"head": "softmax"}, "mean_pgd_accuracy",
+                          part="robustness_metrics")),
+        ("Robustness: augmentation instead of none (accuracy under corruptions)",
+         findings.compare(rows, "robustness", {"augment": "none"}, "mean_corruption_accuracy",
+                          part="robustness_metrics")),
         ("Text: EDA instead of none (test accuracy)",
          findings.compare(rows, "text", {"augment": "none"}, "accuracy")),
         ("Text: margin head instead of softmax (test accuracy)",
@@ -349,6 +367,67 @@ def _difficulties(document, rows, figures):
                                 "accuracy along training, mean over seeds.")
 
 
+def _robustness(document, rows, figures):
+    groups = {config: runs for config, runs in by_config(rows, "robustness").items()
+              if all("robustness" in run for run in runs.values())}
+    if not groups:
+        return
+    example = next(iter(next(iter(groups.values())).values()))["robustness"]
+    families = {family: names for family, names in example["families"].items() if names}
+    epsilons = example["pgd"]["epsilons"]
+    document.heading("Robustness: common corruptions and adversarial attacks")
+    document.paragraph(
+        f"Each model is measured on a seeded sample of {example['test_images']} test images "
+        "(the same images for every run of a seed): clean, under each corruption of "
+        "`keras_margin.robustness` at severities 1-5 "
+        f"({', '.join(name for names in families.values() for name in names)}), and under "
+        f"L-infinity PGD ({example['pgd']['steps']} steps, random start, step 2.5ε/steps) at "
+        f"ε = {', '.join(f'{e:g}' for e in epsilons)} (0-255 pixels). PGD runs twice, with the "
+        "cross-entropy and with the Carlini-Wagner margin loss (a margin head's scale can mask "
+        "the cross-entropy's gradient); an image counts as robust only if it survives both. "
+        "mCE is the mean corruption error of Hendrycks & Dietterich (2019): per corruption, the "
+        "error summed over severities divided by that of plain softmax without augmentation and "
+        "without adversarial training on the same data and seed, averaged over corruptions "
+        "(1.00 = that baseline, lower is better). Adversarial training (`adversarial`) replaces "
+        "each training batch by PGD (Madry et al. 2018) or FGSM-with-random-start (Wong et al. "
+        "2020) examples crafted on the inference logits. Reference point: Pang et al. (NeurIPS "
+        "2020) report that normalised features and weights with an angular margin improve "
+        "adversarial training. Overlap: with the `standard` policy, `translate` at severities "
+        "1-2 and `scale` at 1 are inside the training augmentation's range "
+        "(docs/robustness.md), so those cells are not unseen shifts."
+    )
+    errors = corruption_errors(rows)
+    table = []
+    for config, runs in sorted(groups.items(), key=config_order):
+        spec = next(iter(runs.values()))["spec"]
+        details = [run["robustness"] for run in runs.values()]
+        cells = [spec["dataset"], spec["head"], spec["augment"], spec.get("adversarial", "none"),
+                 format_mean([d["clean_accuracy"] for d in details]),
+                 format_mean(list(errors.get(config, {}).values()), 2)]
+        for names in families.values():
+            cells.append(format_mean([float(sum(sum(d["corruption_accuracy"][n]) for n in names))
+                                      / (5 * len(names)) for d in details]))
+        for index in range(len(epsilons)):
+            cells.append(format_mean([d["pgd"]["accuracy"][index] for d in details]))
+        cells.append(steps_used(runs.values()))
+        table.append(cells)
+    baseline = ", ".join(f"{field}={value}" for field, value in CORRUPTION_BASELINE.items())
+    document.table(["dataset", "head", "augment", "adversarial", "clean accuracy",
+                    f"mCE (vs {baseline})"]
+                   + [f"{family} accuracy" for family in families]
+                   + [f"PGD ε={e:g}" for e in epsilons] + [STEPS_USED], table)
+    for dataset in sorted({config[1] for config in groups}):
+        figure = plots.robustness_against_severity(
+            rows, dataset, os.path.join(figures, f"robustness_severity_{dataset}.png"))
+        if figure:
+            document.figure(figure, f"{dataset}: accuracy against corruption severity per family "
+                            "(severity 0 = clean), mean over the family's corruptions and over seeds.")
+    figure = plots.robustness_against_epsilon(rows, os.path.join(figures, "robustness_epsilon.png"))
+    if figure:
+        document.figure(figure, "Accuracy under L-infinity PGD against ε (worst of the cross-entropy "
+                        "and margin attacks; ε = 0 is clean), mean over seeds.")
+
+
 # Wei & Zou 2019, Table 2: EDA's average gain in accuracy points over five datasets
 # (CNN and RNN), by training-set size, as the issue that asked for this study quotes it.
 EDA_PAPER_GAINS = {500: 3.0, 2000: 0.8}
@@ -405,10 +484,13 @@ def _data(document, rows):
 
 def _write_csv(rows, path):
     spec_fields = ["study", "dataset", "head", "head_options", "augment", "samples_per_class",
-                   "seed", "steps", "patience", "embedding_dim", "batch_size", "learning_rate"]
+                   "seed", "steps", "patience", "embedding_dim", "batch_size", "learning_rate",
+                   "adversarial"]
     closed = sorted({name for row in rows for name in row.get("metrics", {})})
     opened = sorted({name for row in rows for name in row.get("open_set_metrics", {})})
+    robust = sorted({name for row in rows for name in row.get("robustness_metrics", {})})
     header = (["key"] + spec_fields + closed + [f"open_set_{name}" for name in opened]
+              + [f"robustness_{name}" for name in robust]
               + ["steps_used", "best_step", "stopped_early", "train_seconds", "total_seconds"])
     temporary = f"{path}.tmp-{os.getpid()}"
     with open(temporary, "w", newline="") as handle:
@@ -419,6 +501,7 @@ def _write_csv(rows, path):
                 [row["key"]] + [_csv_spec_value(row["spec"], field) for field in spec_fields]
                 + [row.get("metrics", {}).get(name) for name in closed]
                 + [row.get("open_set_metrics", {}).get(name) for name in opened]
+                + [row.get("robustness_metrics", {}).get(name) for name in robust]
                 + [row.get("steps_used"), row.get("best_step"), row.get("stopped_early"),
                    row.get("train_seconds"), row.get("total_seconds")]
             )
@@ -426,6 +509,8 @@ def _write_csv(rows, path):
 
 
 def _csv_spec_value(spec, field):
+    if field == "adversarial":
+        return spec.get("adversarial", "none")  # rows written before the field: plain training
     if field == "head_options":
         # "margin=0.2 scale=16"; empty for the head's defaults.
         return " ".join(f"{name}={format_value(value)}" for name, value in spec.get("head_options") or ())

@@ -7,10 +7,14 @@ import json
 from keras_margin.studies.head_spec import head_label
 
 STUDIES = ("closed-set", "open-set", "embedding-picture", "long-tailed", "label-noise",
-           "convergence", "text")
+           "convergence", "text", "robustness")
 # What a run may add to the plain recipe against a training difficulty.
 REMEDIES = ("none", "class-weights", "drw", "bootstrapping", "sub-center-cleaning",
             "margin-warmup")
+# The PGD radii of a "robustness" run, L-infinity in 0-255 pixels (1/64 to 1/4 of the
+# range; Madry et al. train MNIST at 0.3 = 76.5), and its attack's steps.
+DEFAULT_ATTACK_EPSILONS = (4.0, 8.0, 16.0, 32.0, 64.0)
+ATTACK_STEPS = 10
 # Fields of the first release are always hashed into the key; later fields only when
 # they differ from their default, so earlier results.jsonl files still resume.
 _ALWAYS_KEYED = ("study", "dataset", "head", "augment", "samples_per_class", "seed", "steps",
@@ -88,6 +92,15 @@ class RunSpec:
             points of the learning curves).
         learning_rate_schedule: `"cosine"` (decay to 0 over `steps`) or `"plateau"`
             (see `fit_margin_model`).
+        adversarial: adversarial training, `"none"` or a spec of
+            `keras_margin.robustness.AdversarialTraining` such as `"pgd:epsilon=32"` or
+            `"fgsm-rs:epsilon=32"` (any study).
+        corruptions: `"robustness"` runs: the corruption names measured, each at
+            severities 1-5 (empty: all of `keras_margin.robustness.CORRUPTIONS`).
+        attack_epsilons: `"robustness"` runs: the L-infinity radii (0-255 pixels) of
+            the PGD evaluation (empty: `DEFAULT_ATTACK_EPSILONS`).
+        robustness_test_size: `"robustness"` runs: test images measured under
+            corruption and attack (a seeded sample of the test split).
     """
 
     study: str
@@ -108,11 +121,28 @@ class RunSpec:
     patience: object = None
     validation_every: object = None
     learning_rate_schedule: str = "cosine"
+    adversarial: str = "none"
+    corruptions: tuple = ()
+    attack_epsilons: tuple = ()
+    robustness_test_size: int = 1000
 
     def __post_init__(self):
         # A canonical sorted tuple, so equal options give equal keys however they came.
         object.__setattr__(self, "head_options",
                            tuple(sorted((str(name), value) for name, value in self.head_options)))
+        # Tuples, whether given as tuples or read back from JSON lists.
+        object.__setattr__(self, "corruptions", tuple(str(name) for name in self.corruptions))
+        object.__setattr__(self, "attack_epsilons",
+                           tuple(float(epsilon) for epsilon in self.attack_epsilons))
+        if not isinstance(self.adversarial, str) or not self.adversarial:
+            raise ValueError("`adversarial` must be 'none' or a spec such as 'pgd:epsilon=32'; "
+                             f"received {self.adversarial!r}.")
+        if any(epsilon < 0 for epsilon in self.attack_epsilons):
+            raise ValueError(f"`attack_epsilons` must be >= 0; received {self.attack_epsilons!r}.")
+        if (isinstance(self.robustness_test_size, bool) or not isinstance(self.robustness_test_size, int)
+                or self.robustness_test_size < 1):
+            raise ValueError("`robustness_test_size` must be an integer >= 1; received "
+                             f"{self.robustness_test_size!r}.")
         if self.study not in STUDIES:
             raise ValueError(f"`study` must be one of {', '.join(STUDIES)}; received {self.study!r}.")
         if self.remedy not in REMEDIES:
@@ -151,6 +181,8 @@ class RunSpec:
             extras += f" texts={self.num_train}"
         if self.patience is not None:
             extras += f" patience={self.patience}"
+        if self.adversarial != "none":
+            extras += f" adversarial={self.adversarial}"
         head = head_label(self.head, self.head_options)
         return (f"{self.study} {self.dataset} {head} augment={self.augment} "
                 f"per-class={samples}{extras} seed={self.seed}")

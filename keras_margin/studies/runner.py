@@ -5,6 +5,8 @@ import time
 
 import numpy as np
 
+from keras_margin.studies.run_spec import ATTACK_STEPS
+from keras_margin.studies.run_spec import DEFAULT_ATTACK_EPSILONS
 from keras_margin.studies.run_spec import head_names
 
 # Angle histograms use fixed 2-degree bins so that runs can be summed and compared.
@@ -92,6 +94,8 @@ def run(spec, verbose=0):
         }
     if cleaning is not None:
         row["cleaning"] = cleaning
+    if spec.study == "robustness":
+        row["robustness"], row["robustness_metrics"] = _robustness(km, model, images, labels, spec)
     if spec.study == "embedding-picture":
         row["points"] = _picture_points(model, images, labels, class_centers, spec.seed)
     row.update(
@@ -153,10 +157,11 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
         loss = km.losses.Bootstrapping("hard")
     elif spec.remedy == "margin-warmup":
         callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
+    adversarial = {} if spec.adversarial == "none" else {"adversarial": spec.adversarial}
     return km.models.fit_margin_model(
         backbone, head, train, validation, epochs=epochs, steps_per_epoch=steps_per_epoch, loss=loss,
         learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks + list(extra_callbacks),
-        patience=spec.patience, learning_rate_schedule=spec.learning_rate_schedule,
+        patience=spec.patience, learning_rate_schedule=spec.learning_rate_schedule, **adversarial,
     )
 
 
@@ -232,6 +237,72 @@ def _clean_and_train_again(km, spec, model, data, verbose):
                                   seed=spec.seed)
     model, history = _train(km, spec, train, data.validation, data.info, verbose)
     return model, history, cleaning
+
+
+def _robustness(km, model, images, labels, spec, batch_size=500):
+    """Accuracy of `model` on a seeded sample of the test split under each corruption and
+    severity, and under L-infinity PGD at each radius.
+
+    PGD takes `ATTACK_STEPS` steps from a random start with the cross-entropy and, apart,
+    with the margin loss (a margin head's scale can mask the cross-entropy's gradients);
+    an image counts as robust only if it survives both, so `accuracy` is the worst case.
+
+    Returns:
+        `(detail, metrics)`: the curves, and flat summaries for the paired comparisons
+        (`mean_corruption_accuracy`, `mean_pgd_accuracy` over the radii).
+    """
+    rng = np.random.default_rng(spec.seed)
+    chosen = np.sort(rng.permutation(len(labels))[:spec.robustness_test_size])
+    images, labels = images[chosen], labels[chosen]
+
+    def correct(batch_images, start):
+        logits = model(batch_images, training=False)
+        return np.argmax(np.asarray(logits), axis=-1) == labels[start:start + len(batch_images)]
+
+    def batches():
+        return range(0, len(labels), batch_size)
+
+    clean = np.concatenate([correct(images[start:start + batch_size], start) for start in batches()])
+    corruption_accuracy = {}
+    for name in spec.corruptions or km.robustness.CORRUPTIONS:
+        corruption_accuracy[name] = [
+            float(np.mean(np.concatenate([
+                correct(km.robustness.corrupt(images[start:start + batch_size], name, severity,
+                                              seed=(spec.seed, start)), start)
+                for start in batches()])))
+            for severity in range(1, 6)]
+    epsilons = list(spec.attack_epsilons or DEFAULT_ATTACK_EPSILONS)
+    per_loss = {"cross_entropy": [], "margin": []}
+    worst = []
+    for epsilon in epsilons:
+        survived = np.ones(len(labels), bool)
+        for loss, accuracies in per_loss.items():
+            hits = np.concatenate([
+                correct(km.robustness.pgd(model, images[start:start + batch_size],
+                                          labels[start:start + batch_size], epsilon,
+                                          steps=ATTACK_STEPS, seed=spec.seed, loss=loss), start)
+                for start in batches()])
+            accuracies.append(float(np.mean(hits)))
+            survived &= hits
+        worst.append(float(np.mean(survived)))
+    detail = {
+        "test_images": int(len(labels)),
+        "clean_accuracy": float(np.mean(clean)),
+        "severities": [1, 2, 3, 4, 5],
+        "corruption_accuracy": corruption_accuracy,
+        "families": {family: [name for name in names if name in corruption_accuracy]
+                     for family, names in km.robustness.FAMILIES.items()},
+        "pgd": {"epsilons": epsilons, "steps": ATTACK_STEPS, "norm": "linf", "accuracy": worst,
+                "accuracy_cross_entropy": per_loss["cross_entropy"],
+                "accuracy_margin": per_loss["margin"]},
+    }
+    metrics = {
+        "clean_accuracy": detail["clean_accuracy"],
+        "mean_corruption_accuracy": float(np.mean([np.mean(v) for v in corruption_accuracy.values()])),
+        "mean_pgd_accuracy": float(np.mean(worst)),
+        **{f"pgd_accuracy_at_{epsilon:g}": accuracy for epsilon, accuracy in zip(epsilons, worst)},
+    }
+    return detail, metrics
 
 
 def _num_pairs(labels):
