@@ -18,25 +18,25 @@ def _float32_policy_and_seed():
     keras.config.set_dtype_policy("float32")
 
 
-# The files that take longest, longest first (seconds under `make test`, measured with
-# `pytest -n 2 --dist loadfile --durations`, quiet machine; rough, only their order counts).
+# The files that take longest, longest first: the order of their `--durations` in issue 20's
+# run (`-n 2`, quiet machine) and in `-n 0` runs of these files here.
 # `--dist loadfile` hands each worker whole files as it frees up. Left to itself, xdist
 # hands out the files with the most tests first, so these, which have few tests, came
-# last, and one worker trained alone for the last half minute while the other was idle.
-# Started first, they run side by side and the many short files fill in behind them.
+# last, and one worker could train alone for their last half minute while the other
+# was idle. Started first, they run side by side and the many short files fill in behind.
 LONGEST_FILES = (
-    "tests/studies/test_runner.py",  # 45
-    "tests/backends/test_other_backends.py",  # 40
-    "tests/cli/test_tune.py",  # 35
-    "tests/cli/test_compare.py",  # 30
-    "tests/models/test_distributed.py",  # 25
-    "tests/cli/test_compare_audio.py",  # 25
-    "tests/augment/test_augmentation_layer.py",  # 18
-    "tests/test_package.py",  # 15
-    "tests/backends/test_gpu_heads_benchmark.py",  # 12
-    "tests/models/test_export.py",  # 10
-    "tests/distribution/test_class_sharded.py",  # 8
-    "tests/backends/test_lazy_imports.py",  # 7
+    "tests/studies/test_runner.py",
+    "tests/backends/test_other_backends.py",
+    "tests/cli/test_tune.py",
+    "tests/cli/test_compare.py",
+    "tests/models/test_distributed.py",
+    "tests/cli/test_compare_audio.py",
+    "tests/augment/test_augmentation_layer.py",
+    "tests/backends/test_gpu_heads_benchmark.py",
+    "tests/test_package.py",
+    "tests/models/test_export.py",
+    "tests/distribution/test_class_sharded.py",
+    "tests/backends/test_lazy_imports.py",
 )
 
 
