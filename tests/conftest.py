@@ -18,8 +18,9 @@ def _float32_policy_and_seed():
     keras.config.set_dtype_policy("float32")
 
 
-# The files that take longest, longest first: the order of their `--durations` in issue 20's
-# run (`-n 2`, quiet machine) and in `-n 0` runs of these files here.
+# The files that take longest, longest first, by the sum of their tests' `--durations`
+# in `-n 0` runs here (a loaded machine: only the order is kept; the runner's file is
+# about twice the next one, the last ones a sixth of it).
 # `--dist loadfile` hands each worker whole files as it frees up. Left to itself, xdist
 # hands out the files with the most tests first, so these, which have few tests, came
 # last, and one worker could train alone for their last half minute while the other
@@ -28,15 +29,21 @@ LONGEST_FILES = (
     "tests/studies/test_runner.py",
     "tests/backends/test_other_backends.py",
     "tests/cli/test_tune.py",
-    "tests/cli/test_compare.py",
-    "tests/models/test_distributed.py",
     "tests/cli/test_compare_audio.py",
+    "tests/models/test_distributed.py",
+    "tests/cli/test_compare.py",
+    "tests/examples/test_examples.py",
     "tests/augment/test_augmentation_layer.py",
+    "tests/distribution/test_class_sharded.py",
+    "tests/cli/test_serve.py",
+    "tests/robustness_of_inputs/test_cli.py",
     "tests/backends/test_gpu_heads_benchmark.py",
     "tests/test_package.py",
+    "tests/cli/test_retrieval_cli.py",
+    "tests/models/test_margin_model.py",
+    "tests/models/test_serving_thresholds.py",
+    "tests/cli/test_evaluate_predict.py",
     "tests/models/test_export.py",
-    "tests/distribution/test_class_sharded.py",
-    "tests/backends/test_lazy_imports.py",
 )
 
 
