@@ -1,7 +1,9 @@
 """A few SGD steps of a tiny MarginModel under a tf.distribute strategy, in its own process.
 
 Run by tests/models/test_distributed.py: device configuration and TF_CONFIG must be set
-before TensorFlow initialises its devices, which the test process has long done.
+before TensorFlow initialises its devices, which the test process has long done. The
+test trains the one-device runs (`train_and_save` with the default strategy,
+`save_two_replicas`) in its own process.
 
     python distributed_run.py MODE OUTPUT.npz [--sample-rate R] [--sampled-output SAMPLED.npz]
         [--per-replica-output EMULATED.npz]
@@ -121,6 +123,38 @@ def _mean(a, b):
     return (a + b) / 2
 
 
+def train_and_save(strategy, output, sample_rate=None, sampled_output=None, lazy_adam=False, write=True):
+    """Trains under `strategy` and writes the run to `output`; with `sampled_output`,
+    also the class-sampling head (rate 0.5), and with `lazy_adam` its LazyAdam run to
+    `sampled_output + ".lazy_adam.npz"`. `write=False` (a multi-worker non-chief) trains
+    without writing."""
+    import numpy as np
+
+    runs = [(sample_rate, False, output)]
+    if sampled_output:
+        runs.append((0.5, False, sampled_output))
+        if lazy_adam:
+            runs.append((0.5, True, sampled_output + ".lazy_adam.npz"))
+    for rate, with_lazy_adam, path in runs:
+        with strategy.scope():
+            model = build_model(rate, with_lazy_adam)
+        history = model.fit(dataset(), epochs=EPOCHS, verbose=0, shuffle=False).history
+        weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
+        if write:
+            np.savez(path, loss=np.asarray(history["loss"]), replicas=strategy.num_replicas_in_sync, **weights)
+
+
+def save_two_replicas(output):
+    """Writes `train_as_two_replicas` of the sampling head to `output` (SGD) and to
+    `output + ".lazy_adam.npz"` (LazyAdam)."""
+    import numpy as np
+
+    for lazy_adam, path in ((False, output), (True, output + ".lazy_adam.npz")):
+        model, losses = train_as_two_replicas(0.5, lazy_adam)
+        weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
+        np.savez(path, loss=np.asarray(losses), replicas=2, **weights)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["single", "mirrored", "multiworker"])
@@ -148,26 +182,11 @@ def main():
     else:
         strategy = tf.distribute.get_strategy()
 
-    import numpy as np
-
-    runs = [(args.sample_rate, False, args.output)]
-    if args.sampled_output:
-        runs.append((0.5, False, args.sampled_output))
-        if args.mode == "mirrored":
-            runs.append((0.5, True, args.sampled_output + ".lazy_adam.npz"))
     is_chief = args.mode != "multiworker" or json.loads(os.environ["TF_CONFIG"])["task"]["index"] == 0
-    for sample_rate, lazy_adam, output in runs:
-        with strategy.scope():
-            model = build_model(sample_rate, lazy_adam)
-        history = model.fit(dataset(), epochs=EPOCHS, verbose=0, shuffle=False).history
-        weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
-        if is_chief:
-            np.savez(output, loss=np.asarray(history["loss"]), replicas=strategy.num_replicas_in_sync, **weights)
+    train_and_save(strategy, args.output, args.sample_rate, args.sampled_output,
+                   lazy_adam=args.mode == "mirrored", write=is_chief)
     if args.per_replica_output:
-        for lazy_adam, output in ((False, args.per_replica_output), (True, args.per_replica_output + ".lazy_adam.npz")):
-            model, losses = train_as_two_replicas(0.5, lazy_adam)
-            weights = {f"w{i}": np.asarray(v) for i, v in enumerate(model.trainable_variables)}
-            np.savez(output, loss=np.asarray(losses), replicas=2, **weights)
+        save_two_replicas(args.per_replica_output)
     return 0
 
 

@@ -16,9 +16,14 @@ def tiny(study, head, remedy="none", **fields):
 
 
 @pytest.fixture(scope="module")
-def rows():
+def trained():
+    """Every study and remedy trained once, shared by the tests below (a tiny run is
+    mostly tracing, so each run saved is seconds). The heads each run built are
+    recorded, so that a test can see what `head_options` did to the trained head."""
+    import keras_margin as km
+
     specs = [
-        tiny("closed-set", "arcface"),
+        tiny("closed-set", "arcface", head_options=(("scale", 16), ("margin", 0.3))),
         tiny("long-tailed", "softmax", "class-weights", samples_per_class=None, imbalance_ratio=20),
         tiny("long-tailed", "ldam", "drw", samples_per_class=None, imbalance_ratio=20),
         tiny("label-noise", "softmax", "bootstrapping", label_noise=0.4),
@@ -27,7 +32,23 @@ def rows():
         tiny("closed-set", "softmax+arcface", patience=1, validation_every=2,
              head_options=(("scale", 16),)),
     ]
-    return [runner.run(spec) for spec in specs]
+    create, built, rows = km.heads.create, [], []
+
+    def recording_create(*args, **kwargs):
+        built[-1].append(create(*args, **kwargs))
+        return built[-1][-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(km.heads, "create", recording_create)
+        for spec in specs:
+            built.append([])
+            rows.append(runner.run(spec))
+    return rows, built
+
+
+@pytest.fixture(scope="module")
+def rows(trained):
+    return trained[0]
 
 
 def test_rows_are_json_and_complete(rows):
@@ -92,23 +113,16 @@ def test_eda_parameters_follow_the_paper():
     assert runner.eda_parameters(None) == (0.1, 4)
 
 
-def test_head_options_reach_the_trained_head(monkeypatch):
-    import keras_margin as km
-
-    built = []
-    create = km.heads.create
-
-    def recording_create(*args, **kwargs):
-        built.append(create(*args, **kwargs))
-        return built[-1]
-
-    monkeypatch.setattr(km.heads, "create", recording_create)
-    spec = tiny("closed-set", "arcface", head_options=(("scale", 16), ("margin", 0.3)))
-    row = runner.run(spec)
-    config = built[-1].get_config()
+def test_head_options_reach_the_trained_head(trained):
+    rows, built = trained
+    row, [head] = rows[0], built[0]  # closed-set arcface with scale=16, margin=0.3
+    config = head.get_config()
     assert (config["scale"], config["margin"]) == (16, 0.3)
     assert row["spec"]["head_options"] == (("margin", 0.3), ("scale", 16))
     assert json.loads(json.dumps(row))["spec"]["head_options"] == [["margin", 0.3], ["scale", 16]]
+    # The joint run: the option reaches its margin head (softmax has none to take).
+    joint = {type(head).__name__: head.get_config() for head in built[-1]}
+    assert sorted(joint) == ["ArcFace", "Softmax"] and joint["ArcFace"]["scale"] == 16
 
 
 def test_a_joint_run_stops_early_and_reports_its_steps(rows):
