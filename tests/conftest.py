@@ -27,6 +27,7 @@ def _float32_policy_and_seed():
 # was idle. Started first, they run side by side and the many short files fill in behind.
 LONGEST_FILES = (
     "tests/studies/test_runner.py",
+    "tests/test_docstring_examples.py",
     "tests/backends/test_other_backends.py",
     "tests/cli/test_tune.py",
     "tests/cli/test_compare_audio.py",

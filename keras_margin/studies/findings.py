@@ -70,7 +70,7 @@ class Comparison:
         return "no clear difference"
 
 
-def compare(rows, study, baseline, metric, part="metrics", higher_is_better=True):
+def compare(rows, study, baseline, metric, part="metrics", higher_is_better=True, tied=()):
     """Each config against the config that has `baseline`'s values, all else equal.
 
     Args:
@@ -80,6 +80,11 @@ def compare(rows, study, baseline, metric, part="metrics", higher_is_better=True
             `{"head": "softmax", "augment": "none"}` for the combined claim.
         metric, part: the metric compared (see `metric_value`).
         higher_is_better: False for error rates.
+        tied: fields that go with the compared ones when no baseline run matches
+            exactly: `compare --tuned` gives every head its own tuned learning rate and
+            augmentation, so a tuned ArcFace has no softmax run at its settings. The
+            baseline is then the one config that differs from the exact match only in
+            these fields, and their values are shown beside the compared ones.
 
     Returns:
         A list of `Comparison`, one per config that differs from `baseline` in at
@@ -96,6 +101,14 @@ def compare(rows, study, baseline, metric, part="metrics", higher_is_better=True
         for field, position in positions.items():
             baseline_config[position] = baseline[field]
         baseline_runs = groups.get(tuple(baseline_config))
+        compared = dict(baseline)
+        if not baseline_runs and tied:
+            baseline_config, baseline_runs = _tied_baseline(groups, baseline_config, tied)
+            for field in tied:
+                position = CONFIG_FIELDS.index(field)
+                if baseline_runs and config[position] != baseline_config[position]:
+                    candidate[field] = config[position]
+                    compared[field] = baseline_config[position]
         if not baseline_runs:
             continue
         differences = []
@@ -107,10 +120,22 @@ def compare(rows, study, baseline, metric, part="metrics", higher_is_better=True
         if not differences:
             continue
         mean, half_width = mean_and_half_width(differences)
-        context = {f: v for f, v in zip(CONFIG_FIELDS, config) if f not in baseline}
-        comparisons.append(Comparison(context, candidate, dict(baseline), metric, len(differences),
+        context = {f: v for f, v in zip(CONFIG_FIELDS, config) if f not in compared}
+        comparisons.append(Comparison(context, candidate, compared, metric, len(differences),
                                       mean, half_width, higher_is_better))
     return comparisons
+
+
+def _shown(value):
+    return f"{value:.3g}" if isinstance(value, float) else value
+
+
+def _tied_baseline(groups, baseline_config, tied):
+    """The one config equal to `baseline_config` but in the `tied` fields, else (None, None)."""
+    free = {CONFIG_FIELDS.index(field) for field in tied}
+    matches = [(config, runs) for config, runs in groups.items()
+               if all(value == baseline_config[i] for i, value in enumerate(config) if i not in free)]
+    return matches[0] if len(matches) == 1 else (None, None)
 
 
 def describe(comparison, scale=100.0, unit=" points"):
@@ -130,8 +155,8 @@ def describe(comparison, scale=100.0, unit=" points"):
     if context.get("imbalance_ratio"):
         where.append(f"imbalance ratio {context['imbalance_ratio']:g}")
     where.append(context["dataset"])
-    candidate = ", ".join(f"{field}={value}" for field, value in comparison.candidate.items())
-    baseline = ", ".join(f"{field}={comparison.baseline[field]}" for field in comparison.candidate)
+    candidate = ", ".join(f"{field}={_shown(value)}" for field, value in comparison.candidate.items())
+    baseline = ", ".join(f"{field}={_shown(comparison.baseline[field])}" for field in comparison.candidate)
     # Baseline fields the candidate shares (e.g. head=softmax for a softmax remedy).
     where = [f"{field}={value}" for field, value in comparison.baseline.items()
              if field not in comparison.candidate] + where
