@@ -4,6 +4,8 @@ import random
 
 import tensorflow as tf
 
+from keras_margin.augment.augmentation_layer import AugmentationLayer
+from keras_margin.augment.seeded_map import seeded_map
 from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
 from keras_margin.data.sources import instruments
@@ -116,8 +118,6 @@ def assemble_audio(source, samples_per_class=None, validation_split=0.1, seed=0,
                      augment=None if layers is not None else augment, with_info=with_info)
     if layers is None:
         return parts
-    from keras_margin.augment.seeded_map import seeded_map
-
     # seeded_map needs an integer; seed=None asks for a different run every time.
     seed = random.randrange(2**31) if seed is None else int(seed)
     train = seeded_map(parts[0], layers, seed=seed)
@@ -131,9 +131,6 @@ def available_audio_datasets():
 
 def _augmentation_layers(augment):
     """`augment` as a list of augmentation layers, or None if it is a plain callable."""
-    # Imported here: keras_margin.augment imports keras_margin.data.
-    from keras_margin.augment.augmentation_layer import AugmentationLayer
-
     if isinstance(augment, AugmentationLayer):
         return [augment]
     if isinstance(augment, (list, tuple)) and augment:

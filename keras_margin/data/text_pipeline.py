@@ -5,6 +5,9 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from keras_margin.augment.seeded_map import seeded_map
+from keras_margin.augment.text import TextAugmentation
+
 
 def make_text_pipeline(texts, labels, batch_size, training, augment=None, seed=None):
     """Builds the `tf.data` pipeline that `keras_margin.data.load_text` returns.
@@ -56,10 +59,6 @@ def make_text_pipeline(texts, labels, batch_size, training, augment=None, seed=N
         dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
     if augment is not None:
-        # Imported here: keras_margin.augment imports keras_margin.data.
-        from keras_margin.augment.text import TextAugmentation
-        from keras_margin.augment.text import seeded_map
-
         if isinstance(augment, TextAugmentation):
             dataset = seeded_map(dataset, augment, seed=seed)
         else:
