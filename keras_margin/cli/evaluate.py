@@ -2,10 +2,14 @@
 `keras-margin compare`: accuracy, macro precision / recall / F1, one-vs-rest ROC AUC,
 expected calibration error, and verification metrics (TAR@FAR, EER, ROC AUC, 10-fold
 accuracy) on pairs of test images. Prints the metrics as JSON; --output also writes them.
+
+Images of another height and width than the model's (a model trained with `train
+--image-size`) are resized to its input as train resizes them; their channels must match.
 """
 
 import json
 
+from keras_margin.cli._resize import resized
 from keras_margin.cli.argument_types import integer_at_least
 from keras_margin.cli.errors import usage_errors
 
@@ -46,9 +50,14 @@ def run(args, usage_error):
         else:
             _, _, test, info = km.data.load(args.dataset, data_dir=args.data_dir, validation_split=0.0,
                                             with_info=True)
-        if tuple(info.input_shape) != model.input_shape:
+        shape = tuple(info.input_shape)
+        if shape[-1] != model.input_shape[-1]:
             raise ValueError(f"the model takes images of shape {model.input_shape}, but {info.name} has "
-                             f"{tuple(info.input_shape)}")
+                             f"{shape}: evaluate resizes images to the model's height and width, "
+                             "but does not change their channels")
+        if shape[:2] != model.input_shape[:2] and None not in model.input_shape[:2]:
+            # A model trained with `train --image-size`: its test images, resized as train did.
+            test = resized(test, model.input_shape[:2])
 
     images, labels = [], []
     for batch_images, batch_labels in test:

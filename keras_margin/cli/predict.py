@@ -53,6 +53,7 @@ def decode_image(contents, input_shape, what="the image"):
 def _to_model_input(image, input_shape):
     import tensorflow as tf
 
+    from keras_margin.cli._resize import resize_images
+
     height, width, _ = input_shape
-    image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
-    return tf.clip_by_value(image, 0.0, 255.0).numpy()
+    return tf.clip_by_value(resize_images(image, (height, width)), 0.0, 255.0).numpy()

@@ -16,6 +16,7 @@ import os
 import time
 
 from keras_margin.cli import argument_types
+from keras_margin.cli._resize import resized
 from keras_margin.cli.argument_types import integer_at_least
 from keras_margin.cli.argument_types import positive_number
 from keras_margin.cli.errors import usage_errors
@@ -129,7 +130,7 @@ def run(args, usage_error):
         if args.image_size is not None:
             input_shape = (*args.image_size, input_shape[-1])
             if args.dataset != "folder":  # from_directory resized them while decoding
-                train, validation, test = (_resized(tf, data, args.image_size)
+                train, validation, test = (resized(data, args.image_size)
                                            for data in (train, validation, test))
         backbone = None
         if args.backbone is not None:
@@ -223,19 +224,6 @@ def _check_backbone_flags(args):
                          f"{args.epochs}")
     if args.backbone_weights is not None and not os.path.isfile(args.backbone_weights):
         raise ValueError(f"--backbone-weights {args.backbone_weights!r} is not a file")
-
-
-def _resized(tf, data, image_size):
-    """`data` with its images resized to `image_size`, as `keras-margin predict` resizes files
-    (bilinear with antialiasing, so shrinking does not alias); pixels stay 0-255."""
-    if data is None:
-        return None
-    size = tuple(image_size)
-
-    def resize(images, labels):
-        return tf.image.resize(images, size, antialias=True), labels
-
-    return data.map(resize, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _fit_backbone(km, backbone, head, train, validation, args, fit_arguments):

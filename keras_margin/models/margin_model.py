@@ -1,5 +1,6 @@
 """`MarginModel`: a backbone and a margin head trained with the ordinary Keras workflow."""
 
+import copy
 from typing import Any, NamedTuple
 
 import keras
@@ -388,7 +389,9 @@ class MarginModel(keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
+        # A deep copy: deserialising a functional backbone empties its nested config
+        # dict in place, which would reach the caller's dict.
+        config = copy.deepcopy(config)
         backbone = keras.saving.deserialize_keras_object(
             config.pop("backbone"), custom_objects=custom_objects
         )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import keras_margin as km
 from keras_margin.cli.main import main
 
 
@@ -75,6 +76,31 @@ def test_unreadable_image_is_one_line_exit_2(trained, tmp_path, capsys):
     assert error.count("\n") == 1 and "notes.png" in error
 
 
-def test_evaluate_refuses_a_dataset_of_another_shape(trained, capsys):
-    assert main(["evaluate", str(trained), "--dataset", "mnist-5k"]) == 2
-    assert "(8, 8, 1)" in capsys.readouterr().err
+def test_evaluate_resizes_a_dataset_as_train_image_size_did(tmp_path, capsys):
+    # A tiny saved backbone at 12x12: `train --image-size 12 12` resizes the 8x8 digits,
+    # and so must `evaluate`, for the exported model takes only 12x12 images.
+    backbone = str(tmp_path / "tiny.keras")
+    km.models.small_cnn(embedding_dim=4, input_shape=(12, 12, 1), width=2).save(backbone)
+    output = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--samples-per-class", "3", "--embedding-dim", "4",
+                 "--epochs", "1", "--verbose", "0", "--augment", "none", "--backbone", backbone,
+                 "--image-size", "12", "12", "--output", str(output)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(output), "--dataset", "digits", "--pairs", "1000"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["num_test"] == 359
+    # Resized exactly as train resized its test split: the same accuracy.
+    summary = json.loads((output / "summary.json").read_text())
+    assert printed["closed_set"]["accuracy"] == pytest.approx(summary["test_accuracy"], abs=1e-6)
+
+
+def test_evaluate_refuses_images_of_other_channels(trained, tmp_path, capsys):
+    # Height and width are resized; channels are not converted, by train either.
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for index in range(5):
+            image = np.full((10, 10, 3), 40 * index, np.uint8)
+            tf.io.write_file(str(tmp_path / name / f"{index}.png"), tf.io.encode_png(image))
+    assert main(["evaluate", str(trained), "--dataset", "folder", "--data-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "(8, 8, 1)" in error and "(8, 8, 3)" in error
