@@ -27,6 +27,30 @@ def test_a_sampling_head_trains_with_lazy_adam(sample_rate, optimizer_class):
     assert np.isfinite(history.history["loss"][-1])
 
 
+@pytest.mark.parametrize("heads", ["one", "joint"])
+def test_the_train_step_is_traced_once_and_trains_as_keras_would(monkeypatch, heads):
+    def make(seed=0):
+        keras.utils.set_random_seed(seed)
+        backbone = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+        if heads == "one":
+            return backbone, km.heads.ArcFace(8, scale=8.0)
+        return backbone, {"softmax": km.heads.Softmax(8), "arcface": km.heads.ArcFace(8, scale=8.0)}
+
+    traced = []
+    train_step = km.MarginModel.train_step
+    monkeypatch.setattr(km.MarginModel, "train_step",
+                        lambda self, *args: traced.append(1) or train_step(self, *args))
+    _, history = km.models.fit_margin_model(*make(), _data(), _data(), epochs=2)
+    assert len(traced) == 1
+
+    # The same training built by `fit` itself: the metrics' warm-up example left no trace.
+    monkeypatch.setattr(km.models.recipe, "_build_before_fit", lambda model, spec: None)
+    _, unbuilt = km.models.fit_margin_model(*make(), _data(), _data(), epochs=2)
+    assert len(traced) == 3  # what the pre-build saves: TensorFlow traces twice
+    for name, values in unbuilt.history.items():
+        np.testing.assert_allclose(history.history[name], values, rtol=1e-6, err_msg=name)
+
+
 def test_early_stopping_reports_the_steps_used():
     backbone = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
     # A learning rate of 0: validation accuracy never rises after the first check.
