@@ -131,7 +131,7 @@ class Policy:
                 f"{type(self.mixer).__name__}."
             )
         if self.copies is not None:
-            validation.integer_at_least(self.copies, 1, "copies")
+            object.__setattr__(self, "copies", validation.integer_at_least(self.copies, 1, "copies"))
             if self.mixer is not None:
                 raise ValueError(
                     "`copies` keep their labels, so they cannot be made with a `mixer`; "
