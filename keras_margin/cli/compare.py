@@ -328,8 +328,9 @@ def _check_names(specs):
             _check_head(km, spec.head, spec.head_options)
             checked.add((spec.head, spec.head_options))
         if spec.study == "text":
-            if spec.augment not in ("none", "eda"):
-                raise ValueError(f"unknown text augmentation {spec.augment!r}; choose from: none, eda")
+            if spec.augment not in km.augment.text.POLICIES:
+                raise ValueError(f"unknown text augmentation {spec.augment!r}; choose from: "
+                                 f"{', '.join(km.augment.text.POLICIES)}")
         elif km.data.is_audio_dataset(spec.dataset):
             if spec.augment not in km.augment.audio.POLICIES:
                 raise ValueError(f"unknown audio augmentation policy {spec.augment!r}; choose from: "

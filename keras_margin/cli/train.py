@@ -146,7 +146,8 @@ def run(args, usage_error):
                 "labels (MixUp/CutMix) that can give mass to every class; use another --augment policy"
             )
         if policy_name != "none":
-            train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+            # No seed: as always, each layer draws from its own state (seeded by --seed).
+            train = augment.apply(train).prefetch(tf.data.AUTOTUNE)
         head = km.heads.create(args.head, info.num_classes, info.train_class_counts, **head_kwargs)
 
     print(f"{info.name}: {info.num_train} training, {info.num_validation} validation, "

@@ -64,8 +64,11 @@ def load(
         seed: int (or None for fresh randomness) controlling the validation split,
             the subsample and the per-epoch shuffle.
         batch_size: examples per batch.
-        augment: optional callable `(images, labels) -> (images, labels)` applied to
-            every training batch inside `tf.data`; never to validation or test.
+        augment: optional `keras_margin.augment.Policy` (such as
+            `keras_margin.augment.image.policy("standard")`), applied to every
+            training batch inside `tf.data` with `augment.apply(batches, seed)`, or a
+            callable `(images, labels) -> (images, labels)`; never to validation or
+            test.
         data_dir: folder holding the dataset files, for datasets read from files
             (`fashion-mnist`; the fonts for `glyphs`); ignored by datasets shipped
             inside a package.

@@ -5,7 +5,7 @@ import random
 import tensorflow as tf
 
 from keras_margin.augment.augmentation_layer import AugmentationLayer
-from keras_margin.augment.seeded_map import seeded_map
+from keras_margin.augment.policy import Policy
 from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
 from keras_margin.data.sources import instruments
@@ -67,10 +67,12 @@ def load_audio(
             per-epoch shuffle and the seeds of audio augmentation layers.
         batch_size: clips per batch.
         augment: applied to every training batch inside `tf.data`: a
+            `keras_margin.augment.Policy` such as `keras_margin.augment.audio.policy(
+            "standard")` (its `layers`; put its `model_layer` in the backbone), a
             `keras_margin.augment.audio` waveform layer or a list of them (mapped with
-            `keras_margin.augment.audio.seeded_map(train, layers, seed)`: reproducible under
-            parallelism, different every epoch), or a callable
-            `(waveforms, labels) -> (waveforms, labels)`.
+            `keras_margin.augment.seeded_map(train, layers, seed)`: reproducible under
+            parallelism, different every epoch; with `seed=None`, a random seed), or a
+            callable `(waveforms, labels) -> (waveforms, labels)`.
         cache_dir: folder of the rendered clips; defaults to `$KERAS_MARGIN_CACHE_DIR`,
             else `~/.cache/keras_margin`.
         with_info: also return a `DatasetInfo` (`input_shape` is `(16000,)`;
@@ -99,28 +101,29 @@ def load_audio(
     if key not in AUDIO_SOURCES:
         known = ", ".join(sorted(AUDIO_SOURCES))
         raise ValueError(f"Unknown audio dataset {name!r}; known audio datasets: {known}.")
-    layers = _augmentation_layers(augment)
+    policy = _augmentation_policy(augment)
     check_arguments(samples_per_class, validation_split, seed, batch_size,
-                    augment if layers is None else None)
+                    augment if policy is None else None)
     source = AUDIO_SOURCES[key](cache_dir)
     return assemble_audio(source, samples_per_class=samples_per_class,
                           validation_split=validation_split, seed=seed, batch_size=batch_size,
-                          augment=augment if layers is None else layers, with_info=with_info)
+                          augment=augment if policy is None else policy, with_info=with_info)
 
 
 def assemble_audio(source, samples_per_class=None, validation_split=0.1, seed=0, batch_size=64,
                    augment=None, with_info=False):
     """Splits an `AudioSourceData` and builds the pipelines (see `load_audio`);
-    `augment` may be audio augmentation layers, mapped with `seeded_map`."""
-    layers = _augmentation_layers(augment)
+    `augment` may be a `Policy` or audio augmentation layers, applied with
+    `Policy.apply`."""
+    policy = _augmentation_policy(augment)
     parts = assemble(source, samples_per_class=samples_per_class,
                      validation_split=validation_split, seed=seed, batch_size=batch_size,
-                     augment=None if layers is not None else augment, with_info=with_info)
-    if layers is None:
+                     augment=None if policy is not None else augment, with_info=with_info)
+    if policy is None:
         return parts
-    # seeded_map needs an integer; seed=None asks for a different run every time.
+    # A seeded map always: seed=None asks for a different run every time.
     seed = random.randrange(2**31) if seed is None else int(seed)
-    train = seeded_map(parts[0], layers, seed=seed)
+    train = policy.apply(parts[0], seed=seed, batch_size=batch_size)
     return (train.prefetch(tf.data.AUTOTUNE), *parts[1:])
 
 
@@ -129,13 +132,15 @@ def available_audio_datasets():
     return sorted(AUDIO_SOURCES)
 
 
-def _augmentation_layers(augment):
-    """`augment` as a list of augmentation layers, or None if it is a plain callable."""
+def _augmentation_policy(augment):
+    """`augment` as a `Policy` (layers become one), or None if it is a plain callable."""
+    if isinstance(augment, Policy):
+        return augment
     if isinstance(augment, AugmentationLayer):
-        return [augment]
+        return Policy("layers", "audio", layers=[augment])
     if isinstance(augment, (list, tuple)) and augment:
         if not all(isinstance(layer, AugmentationLayer) for layer in augment):
             raise ValueError("`augment` as a list must hold keras_margin augmentation layers; "
                              f"received {augment!r}.")
-        return list(augment)
+        return Policy("layers", "audio", layers=augment)
     return None

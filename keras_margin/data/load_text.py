@@ -64,9 +64,12 @@ def load_text(
             per-epoch shuffle and the seeds of a text augmentation layer.
         batch_size: examples per batch.
         augment: applied to every training batch inside `tf.data`: a
-            `keras_margin.augment.text` layer (mapped with `seeded_map(train, layer,
-            seed)`: reproducible under parallelism, different every epoch) or a
-            callable `(texts, labels) -> (texts, labels)`.
+            `keras_margin.augment.Policy` such as
+            `keras_margin.augment.text.policy("eda", num_train)` (applied with
+            `augment.apply(train, seed, batch_size)`; EDA's copies are reshuffled into
+            batches of `batch_size`), a `keras_margin.augment.text` layer (mapped with
+            `seeded_map(train, layer, seed)`: reproducible under parallelism,
+            different every epoch) or a callable `(texts, labels) -> (texts, labels)`.
         data_dir: folder holding the dataset files (see the Debian packages above).
         with_info: also return a `DatasetInfo` (`input_shape` is `()`: one string).
 

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from keras_margin.augment.policy import Policy
 from keras_margin.augment.seeded_map import seeded_map
 from keras_margin.augment.seeded_map import takes_seed
 from keras_margin.data.imbalance import balanced_indices
@@ -29,11 +30,13 @@ def make_pipeline(images, labels, batch_size, training, augment=None, seed=None,
         labels: integer array of shape `(num_examples,)`.
         batch_size: examples per batch, an integer >= 1.
         training: if True, shuffle every epoch and apply `augment`.
-        augment: optional callable `(images, labels) -> (images, labels)` applied to
-            each float32 training batch in parallel (`num_parallel_calls=AUTOTUNE`).
-            Only allowed with `training=True`: evaluation data must stay untouched.
-            With an int `seed` and an `augment` that takes a per-call `seed` (every
-            keras_margin policy and augmentation layer), it is mapped with
+        augment: optional `keras_margin.augment.Policy` (applied with
+            `augment.apply(batches, seed, batch_size)`) or callable
+            `(images, labels) -> (images, labels)` applied to each float32 training
+            batch in parallel (`num_parallel_calls=AUTOTUNE`). Only allowed with
+            `training=True`: evaluation data must stay untouched. With an int `seed`
+            and an `augment` that takes a per-call `seed` (every keras_margin policy
+            and augmentation layer), it is mapped with
             `keras_margin.augment.seeded_map`, so the augmented batches are the same in
             every run despite the parallel map.
         seed: seed of the shuffle (and of `augment`, above). With an int, epoch `k`
@@ -82,7 +85,9 @@ def make_pipeline(images, labels, batch_size, training, augment=None, seed=None,
         dataset = dataset.shuffle(num_examples, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    if augment is not None and seed is not None and takes_seed(augment):
+    if isinstance(augment, Policy):
+        dataset = augment.apply(dataset, seed=seed, batch_size=batch_size)
+    elif augment is not None and seed is not None and takes_seed(augment):
         dataset = seeded_map(dataset, augment, seed=seed)
     elif augment is not None:
         dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)

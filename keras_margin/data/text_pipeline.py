@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from keras_margin.augment.policy import Policy
 from keras_margin.augment.seeded_map import seeded_map
 from keras_margin.augment.text import TextAugmentation
 
@@ -21,15 +22,20 @@ def make_text_pipeline(texts, labels, batch_size, training, augment=None, seed=N
         labels: integer array of shape `(num_examples,)`.
         batch_size: examples per batch, an integer >= 1.
         training: if True, shuffle every epoch and apply `augment`.
-        augment: None; a `keras_margin.augment.text` layer, mapped with `seeded_map`
-            and `seed`, so the augmented texts depend only on (seed, epoch, batch);
-            or any callable `(texts, labels) -> (texts, labels)` mapped over the
-            batches (`num_parallel_calls=AUTOTUNE`).
+        augment: None; a `keras_margin.augment.Policy` such as
+            `keras_margin.augment.text.policy("eda", num_train)`, applied with
+            `augment.apply(batches, seed, batch_size)` (with `copies`, each text and
+            its copies are reshuffled into batches of `batch_size`, so an epoch has
+            `copies + 1` times as many batches, and its cardinality is unknown); a
+            `keras_margin.augment.text` layer, mapped with `seeded_map` and `seed`, so
+            the augmented texts depend only on (seed, epoch, batch); or any callable
+            `(texts, labels) -> (texts, labels)` mapped over the batches
+            (`num_parallel_calls=AUTOTUNE`).
         seed: seed of the shuffle and of a text layer's `seeded_map`.
 
     Returns:
         A `tf.data.Dataset` of `(texts, labels)`: tf.string texts `(batch,)` and
-        int32 labels `(batch,)`. Its cardinality is known.
+        int32 labels `(batch,)`. Its cardinality is known (but see `augment`).
     """
     if (
         isinstance(batch_size, bool)
@@ -59,7 +65,9 @@ def make_text_pipeline(texts, labels, batch_size, training, augment=None, seed=N
         dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
     if augment is not None:
-        if isinstance(augment, TextAugmentation):
+        if isinstance(augment, Policy):
+            dataset = augment.apply(dataset, seed=seed, batch_size=batch_size)
+        elif isinstance(augment, TextAugmentation):
             dataset = seeded_map(dataset, augment, seed=seed)
         else:
             dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)

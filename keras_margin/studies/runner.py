@@ -130,17 +130,11 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
     watch the training (`keras-margin tune` reports and prunes with one)."""
     import tensorflow as tf
 
-    if spec.study == "text":
-        backbone = km.models.text_cnn(train, embedding_dim=spec.embedding_dim)
-        if spec.augment == "eda":
-            train = _with_eda(km, train, spec)
-    elif km.data.is_audio_dataset(spec.dataset):
-        backbone, train = _audio_backbone(km, spec, train, info)
-    else:
-        backbone = km.models.small_cnn(embedding_dim=spec.embedding_dim, input_shape=info.input_shape)
-        if spec.augment != "none":
-            augment = km.augment.image.policy(spec.augment, num_classes=info.num_classes, seed=spec.seed)
-            train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    backbone, policy = _backbone_and_policy(km, spec, train, info)
+    # The image studies have always mapped their policy without a seed (each layer draws
+    # from its own seeded state); a per-element seed would change their draws.
+    seed = None if policy.modality == "image" else spec.seed
+    train = policy.apply(train, seed=seed, batch_size=spec.batch_size).prefetch(tf.data.AUTOTUNE)
     head = _heads(km, spec, info)
     steps_per_epoch = spec.validation_every or math.ceil(spec.steps / min(CURVE_POINTS, spec.steps))
     epochs = max(1, math.ceil(spec.steps / steps_per_epoch))
@@ -182,41 +176,24 @@ def joint_head_options(km, name, options):
     return {} if km.heads.get(name) is km.heads.Softmax else dict(options)
 
 
-def _audio_backbone(km, spec, train, info):
-    """`audio_cnn` with the policy's spectrogram layer, and `train` with its waveform
-    layers mapped by `seeded_map`."""
-    import tensorflow as tf  # imported late, like in `_train`: see `run`
-
-    policy = km.augment.audio.policy(spec.augment, seed=spec.seed)
-    backbone = km.models.audio_cnn(
-        embedding_dim=spec.embedding_dim, num_samples=info.input_shape[0],
-        sample_rate=info.details.get("sample_rate", 16000),
-        spectrogram_augmentation=policy.spectrogram)
-    if policy.waveform:
-        train = km.augment.audio.seeded_map(train, policy.waveform, seed=spec.seed)
-        train = train.prefetch(tf.data.AUTOTUNE)
-    return backbone, train
-
-
-# The EDA paper's recommended parameters (Wei & Zou 2019, Table 3) by training-set size:
-# (largest size, alpha for all four operations, augmented copies per text).
-EDA_PARAMETERS = ((500, 0.05, 16), (2000, 0.05, 8), (5000, 0.1, 4), (None, 0.1, 4))
-
-
-def eda_parameters(num_train):
-    """`(alpha, num_aug)` the EDA paper recommends for `num_train` training texts."""
-    for largest, alpha, num_aug in EDA_PARAMETERS:
-        if largest is None or (num_train is not None and num_train <= largest):
-            return alpha, num_aug
-    return EDA_PARAMETERS[-1][1:]
-
-
-def _with_eda(km, train, spec):
-    """Each text plus `num_aug` EDA copies, reshuffled, in batches of the usual size."""
-    alpha, num_aug = eda_parameters(spec.num_train)
-    eda = km.augment.text.EDA(alpha_sr=alpha, alpha_ri=alpha, alpha_rs=alpha, p_rd=alpha)
-    expanded = km.augment.text.seeded_map(train, eda, seed=spec.seed, num_aug=num_aug)
-    return expanded.unbatch().shuffle(20_000, seed=spec.seed).batch(spec.batch_size)
+def _backbone_and_policy(km, spec, train, info):
+    """The backbone for `spec`'s modality and its augmentation `Policy`, made in the
+    order the studies have always made them (layers without a seed draw theirs from
+    Python's `random`)."""
+    if spec.study == "text":
+        # Built first, from the texts as they are: `text_cnn` adapts its vocabulary.
+        backbone = km.models.text_cnn(train, embedding_dim=spec.embedding_dim)
+        # EDA without a seed of its own, as in every text study so far.
+        return backbone, km.augment.text.policy(spec.augment, num_train=spec.num_train)
+    if km.data.is_audio_dataset(spec.dataset):
+        policy = km.augment.audio.policy(spec.augment, seed=spec.seed)
+        backbone = km.models.audio_cnn(
+            embedding_dim=spec.embedding_dim, num_samples=info.input_shape[0],
+            sample_rate=info.details.get("sample_rate", 16000),
+            spectrogram_augmentation=policy.model_layer)
+        return backbone, policy
+    backbone = km.models.small_cnn(embedding_dim=spec.embedding_dim, input_shape=info.input_shape)
+    return backbone, km.augment.image.policy(spec.augment, num_classes=info.num_classes, seed=spec.seed)
 
 
 def _clean_and_train_again(km, spec, model, data, verbose):

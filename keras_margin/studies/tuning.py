@@ -129,7 +129,7 @@ class TuneSettings:
     def policies(self):
         """The augmentation policies of the dataset's modality."""
         if self.study == "text":
-            return ("none", "eda")
+            return tuple(km.augment.text.POLICIES)
         if km.data.is_audio_dataset(self.dataset):
             return tuple(km.augment.audio.POLICIES)
         return tuple(km.augment.image.POLICIES)

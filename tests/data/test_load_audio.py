@@ -59,6 +59,15 @@ def test_audio_layers_are_mapped_reproducibly_and_callables_plainly(small_source
     np.testing.assert_allclose(np.concatenate([w.numpy() for w, _ in halved]), c * 0.5)
 
 
+def test_an_audio_policy_is_applied_as_its_waveform_layers(small_sources):
+    policy = audio.policy("standard", seed=0)
+    with_policy = km.data.load_audio("instruments", samples_per_class=4, seed=0, augment=policy)[0]
+    with_layers = km.data.load_audio("instruments", samples_per_class=4, seed=0,
+                                     augment=list(policy.layers))[0]
+    a, b = (np.concatenate([w.numpy() for w, _ in d]) for d in (with_policy, with_layers))
+    np.testing.assert_array_equal(a, b)
+
+
 def test_instruments_open_set_trains_on_seen_instruments_and_verifies_unseen(small_sources):
     data = km.data.load_open_set("instruments-open", samples_per_class=3, seed=0)
     assert isinstance(data.info, km.data.OpenSetInfo)

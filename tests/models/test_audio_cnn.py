@@ -31,7 +31,7 @@ def test_trains_on_waveforms_and_serves_them_from_an_export(tmp_path):
     standard = audio.policy("standard", seed=0)
     backbone = km.models.audio_cnn(embedding_dim=8, num_samples=RATE // 2, sample_rate=RATE,
                                    fft_length=128, hop_length=64, num_mel_bins=16, width=4,
-                                   spectrogram_augmentation=standard.spectrogram)
+                                   spectrogram_augmentation=standard.model_layer)
     assert backbone.input_shape == (None, RATE // 2) and backbone.output_shape == (None, 8)
     model = km.MarginModel(backbone, km.heads.CosFace(2, scale=16.0, margin=0.2))
     model.compile(optimizer=keras.optimizers.Adam(5e-3), metrics=["accuracy"])
@@ -57,7 +57,7 @@ def test_trains_on_waveforms_and_serves_them_from_an_export(tmp_path):
 
 def test_spectrogram_augmentation_acts_in_training_only():
     clips, _ = _tones(4)
-    masks = audio.policy("standard", seed=0).spectrogram
+    masks = audio.policy("standard", seed=0).model_layer
     backbone = km.models.audio_cnn(embedding_dim=4, num_samples=RATE // 2, sample_rate=RATE,
                                    fft_length=128, hop_length=64, num_mel_bins=16, width=2,
                                    spectrogram_augmentation=masks)

@@ -107,10 +107,12 @@ def test_text_runs_with_and_without_eda_and_report_the_paper_beside(tmp_path):
 
 
 def test_eda_parameters_follow_the_paper():
-    assert runner.eda_parameters(500) == (0.05, 16)
-    assert runner.eda_parameters(2000) == (0.05, 8)
-    assert runner.eda_parameters(4000) == (0.1, 4)
-    assert runner.eda_parameters(None) == (0.1, 4)
+    import keras_margin as km  # the table lives beside the EDA layer now
+
+    assert km.augment.text.eda_parameters(500) == (0.05, 16)
+    assert km.augment.text.eda_parameters(2000) == (0.05, 8)
+    assert km.augment.text.eda_parameters(4000) == (0.1, 4)
+    assert km.augment.text.eda_parameters(None) == (0.1, 4)
 
 
 def test_head_options_reach_the_trained_head(trained):

@@ -18,8 +18,9 @@ first (transpose `keras.layers.MelSpectrogram`'s `(batch, bins, frames)`):
 - `FrequencyMasking`, `TimeMasking`, `TimeWarp`: the three SpecAugment operations.
 - `SpecAugment`: all three, with the policies of Park et al. 2019 (LB, LD, SM, SS).
 
-`policy(name)` ("none", "standard") pairs waveform layers for `tf.data` with a
-spectrogram layer for the model (see `policies`).
+`policy(name)` ("none", "standard") returns a `keras_margin.augment.Policy` that pairs
+waveform layers for `tf.data` (`layers`) with a spectrogram layer for the model
+(`model_layer`; see `policies`).
 
 `keras_margin.augment.seeded_map(dataset, layers, seed)` maps them over a dataset
 reproducibly under any parallelism.
@@ -31,7 +32,6 @@ from keras_margin.augment.audio.gain import Gain
 from keras_margin.augment.audio.mix_background import MixBackground
 from keras_margin.augment.audio.pitch_shift import PitchShift
 from keras_margin.augment.audio.policies import POLICIES
-from keras_margin.augment.audio.policies import AudioPolicy
 from keras_margin.augment.audio.policies import describe
 from keras_margin.augment.audio.policies import policy
 from keras_margin.augment.audio.spec_augment import SpecAugment
@@ -44,7 +44,6 @@ from keras_margin.augment.seeded_map import seeded_map
 
 __all__ = [
     "POLICIES",
-    "AudioPolicy",
     "describe",
     "policy",
     "AddNoise",

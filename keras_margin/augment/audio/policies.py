@@ -1,27 +1,28 @@
 """Audio augmentation policies: waveform layers for `tf.data`, a spectrogram layer for
 the model.
 
-A policy has two parts, because audio is augmented in two places:
+A policy is a `keras_margin.augment.Policy` with two parts, because audio is augmented
+in two places:
 
-- `waveform`: a list of keras_margin waveform layers, mapped over the *batched*
-  training data with `keras_margin.augment.seeded_map(train, policy.waveform, seed)`
-  (reproducible under any parallelism, different every epoch);
-- `spectrogram`: one layer (or None) that goes inside the backbone, between the
-  log-mel spectrogram and the convolutions
-  (`keras_margin.models.audio_cnn(spectrogram_augmentation=policy.spectrogram)`),
+- `layers`: keras_margin waveform layers, mapped over the *batched* training data by
+  `policy.apply(train, seed)` (with `keras_margin.augment.seeded_map`: reproducible
+  under any parallelism, different every epoch), or by `load_audio(augment=policy)`;
+- `model_layer`: one spectrogram layer (or None) that goes inside the backbone, between
+  the log-mel spectrogram and the convolutions
+  (`keras_margin.models.audio_cnn(spectrogram_augmentation=policy.model_layer)`),
   since the spectrogram exists only there. keras_margin augmentation layers follow
   the model's training flag, so it is active in `fit` and not in `predict` or in an
   exported model.
 
 ```python
 policy = keras_margin.augment.audio.policy("standard", seed=0)
-train = keras_margin.augment.seeded_map(train, policy.waveform, seed=0)
-backbone = keras_margin.models.audio_cnn(spectrogram_augmentation=policy.spectrogram)
+train = policy.apply(train, seed=0)
+backbone = keras_margin.models.audio_cnn(spectrogram_augmentation=policy.model_layer)
 ```
 
 The policies:
 
-| policy | waveform layers (tf.data), in order | spectrogram layer (model) |
+| policy | `layers`: waveform (tf.data), in order | `model_layer`: spectrogram (model) |
 | --- | --- | --- |
 | `"none"` | nothing | None |
 | `"standard"` | `SpeedPerturbation` x[0.9, 1.1]; `TimeShift` up to ±0.1 of the clip, zero-filled; `Gain` ±6 dB | `SpecAugment`: time warp W = 5 frames, 2 frequency masks F = 8 bins, 2 time masks T = 10 frames, p = 0.2 |
@@ -51,12 +52,11 @@ warp most of it, so the masks and the warp are scaled down to about a sixth of t
 clip's frames and an eighth of its bins.
 """
 
-import collections
-
 from keras_margin.augment.audio.gain import Gain
 from keras_margin.augment.audio.spec_augment import SpecAugment
 from keras_margin.augment.audio.speed_perturbation import SpeedPerturbation
 from keras_margin.augment.audio.time_shift import TimeShift
+from keras_margin.augment.policy import Policy
 from keras_margin.utils import validation
 
 POLICIES = ("none", "standard")
@@ -68,26 +68,13 @@ _DESCRIPTIONS = {
 }
 
 
-class AudioPolicy(collections.namedtuple("AudioPolicy", ["name", "waveform", "spectrogram"])):
-    """What `policy` returns.
-
-    Attributes:
-        name: the policy name.
-        waveform: list of waveform augmentation layers for
-            `keras_margin.augment.seeded_map` (empty for `"none"`).
-        spectrogram: a spectrogram augmentation layer for the backbone, or None.
-    """
-
-    __slots__ = ()
-
-
 def describe(name):
     """A one-line summary of policy `name`."""
     return _DESCRIPTIONS[_check_name(name)]
 
 
 def policy(name="standard", seed=None):
-    """Returns the `AudioPolicy` named `name` (see the module docstring for the table).
+    """Returns the audio `Policy` named `name` (see the module docstring for the table).
 
     Args:
         name: one of `POLICIES`.
@@ -96,7 +83,9 @@ def policy(name="standard", seed=None):
             seeds the spectrogram layer's own draws in `fit`.
 
     Returns:
-        An `AudioPolicy(name, waveform, spectrogram)` of new layers.
+        A `keras_margin.augment.Policy` of new layers, modality `"audio"`: `layers`,
+        the waveform layers (empty for `"none"`), and `model_layer`, the spectrogram
+        layer for the backbone (None for `"none"`).
 
     Raises:
         ValueError: for an unknown `name` or a bad `seed`.
@@ -105,12 +94,12 @@ def policy(name="standard", seed=None):
 
     >>> from keras_margin.augment import audio
     >>> standard = audio.policy("standard", seed=0)
-    >>> [type(layer).__name__ for layer in standard.waveform]
+    >>> [type(layer).__name__ for layer in standard.layers]
     ['SpeedPerturbation', 'TimeShift', 'Gain']
-    >>> type(standard.spectrogram).__name__
+    >>> type(standard.model_layer).__name__
     'SpecAugment'
     >>> audio.policy("none")
-    AudioPolicy(name='none', waveform=[], spectrogram=None)
+    <Policy 'none' (audio): no augmentation>
     """
     name = _check_name(name)
     if seed is not None:
@@ -120,7 +109,7 @@ def policy(name="standard", seed=None):
         return None if seed is None else seed + index
 
     if name == "none":
-        return AudioPolicy(name, [], None)
+        return Policy(name, "audio")
     waveform = [
         SpeedPerturbation(factor_range=(0.9, 1.1), seed=seed_of(0)),
         TimeShift(max_shift=0.1, unit="fraction", rollover=False, seed=seed_of(1)),
@@ -130,7 +119,7 @@ def policy(name="standard", seed=None):
         policy="SM", time_warp=5, frequency_mask=8, frequency_mask_count=2, time_mask=10,
         time_mask_count=2, time_mask_fraction=0.2, seed=seed_of(3), name="spec_augment",
     )
-    return AudioPolicy(name, waveform, spectrogram)
+    return Policy(name, "audio", layers=waveform, model_layer=spectrogram)
 
 
 def _check_name(name):

@@ -1,14 +1,15 @@
 """Image augmentation policies for `tf.data` training pipelines.
 
-A policy is a plain callable `augment(images, labels, seed=None) -> (images, labels)`
-(a pipeline-level wrapper, not a layer) that is mapped over a *batched* dataset. It is
+A policy is a `keras_margin.augment.Policy` (the one policy type of every modality),
+and a plain callable `augment(images, labels, seed=None) -> (images, labels)` (a
+pipeline-level wrapper, not a layer) that is mapped over a *batched* dataset. It is
 built from Keras preprocessing layers (Keras core layers and this package's
 `RandomAffine` and `RandAugment`), which run inside `tf.data` whatever the Keras
 backend is:
 
 ```python
 augment = keras_margin.augment.image.policy("standard")
-train = train.batch(64).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+train = augment.apply(train.batch(64), seed=0)   # or train.batch(64).map(augment)
 ```
 
 The policies:
@@ -89,6 +90,7 @@ Reproducibility:
     depends on scheduling. Use `seeded_map` for that.
 """
 
+import dataclasses
 import math
 import numbers
 import random
@@ -101,6 +103,7 @@ from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.augment.image.rand_augment import RandAugment
 from keras_margin.augment.image.random_affine import FILL_MODES
 from keras_margin.augment.image.random_affine import RandomAffine
+from keras_margin.augment.policy import Policy
 from keras_margin.utils import validation
 
 __all__ = ["POLICIES", "RandomAffine", "describe", "policy"]
@@ -257,10 +260,12 @@ def policy(
             `"nearest"`. `"none"` ignores it.
 
     Returns:
-        A callable `augment(images, labels, seed=None) -> (images, labels)` (a
-        pipeline-level wrapper, not a layer) with attributes `name`,
-        `soft_labels` (True when it returns soft labels), `num_classes`, `value_range`
-        and `layers` (the Keras layers it applies, in order).
+        A `keras_margin.augment.Policy` (modality `"image"`), callable as
+        `augment(images, labels, seed=None) -> (images, labels)` (a pipeline-level
+        wrapper, not a layer), with `name`, `layers` (the Keras layers it applies, in
+        order), `mixer` (MixUp or CutMix in `"strong"`, else None), `soft_labels`
+        (True when it returns soft labels) and, for images, `num_classes` and
+        `value_range`. `augment.apply(dataset, seed)` maps it over a batched dataset.
 
     Raises:
         ValueError: for an unknown `name`, a bad `value_range`, `num_classes`, `seed`,
@@ -320,7 +325,7 @@ def policy(
             "so it needs `num_classes`; received num_classes=None."
         )
     if name == "none":
-        return _Policy(name, value_range, num_classes, transforms=(), mixer=None)
+        return _ImagePolicy(name, "image", value_range=value_range, num_classes=num_classes)
 
     seeds = _SeedSequence(seed)
     transforms = []
@@ -372,33 +377,38 @@ def policy(
             )
         )
         mixer = _MixUpOrCutMix(num_classes, seeds)
-    return _Policy(name, value_range, num_classes, tuple(transforms), mixer)
+    return _ImagePolicy(
+        name, "image", layers=tuple(transforms), mixer=mixer, value_range=value_range,
+        num_classes=num_classes,
+    )
 
 
-class _Policy:
-    """The callable that `policy()` returns: layers in order, then optional mixing."""
+@dataclasses.dataclass(frozen=True, repr=False)
+class _ImagePolicy(Policy):
+    """The `Policy` that `policy()` returns: layers in order, then optional mixing.
 
-    def __init__(self, name, value_range, num_classes, transforms, mixer):
-        self.name = name
-        self.value_range = value_range
-        self.num_classes = num_classes
-        self.soft_labels = mixer is not None
-        self._transforms = transforms
-        self._mixer = mixer
+    What images need beyond the generic `Policy`: a cast to float32 before the layers
+    and a clip to `value_range` after the mixer, and Keras' core layers (which take no
+    per-call seed) driven from the seed through `get_random_transformation`.
+    """
 
-    @property
-    def layers(self):
-        """The Keras layers this policy applies, in order (choices flattened)."""
-        layers = []
-        for transform in self._transforms:
-            layers.extend(getattr(transform, "layers", [transform]))
-        if self._mixer is not None:
-            layers.extend(self._mixer.layers)
-        return tuple(layers)
+    value_range: tuple = (0.0, 255.0)
+    num_classes: object = None
+
+    def _check_layers(self):
+        # Keras' core layers are allowed here: `_seeded` drives them from the seed.
+        for layer in self.layers:
+            if not callable(layer):
+                raise ValueError(f"`layers` must be callables; received {type(layer).__name__}.")
+
+    def _mapped(self):
+        # The cast and the clip wrap every step, so `seeded_map` maps the whole policy
+        # as one pipeline-level step, as it did before `Policy` existed.
+        return [self]
 
     def __call__(self, images, labels, seed=None):
         """Augments a batch; with a (2,) `seed` tensor, statelessly (see the module)."""
-        if not self._transforms and self._mixer is None:
+        if not self.layers and self.mixer is None:
             # "none" is exactly the identity: no cast, no clip, no copy.
             return images, labels
         if seed is not None:
@@ -410,23 +420,19 @@ class _Policy:
                 "(batch, height, width, channels); received shape "
                 f"{images.shape}. Call `dataset.batch(...)` before `dataset.map(augment)`."
             )
-        for position, transform in enumerate(self._transforms):
+        for position, transform in enumerate(self.layers):
             # Augmentation only ever runs in training pipelines, so always train mode.
             if seed is None:
                 images = transform(images, training=True)
             else:
                 images = _seeded(transform, images, _fold(seed, position))
-        if self._mixer is not None:
-            mixer_seed = None if seed is None else _fold(seed, len(self._transforms))
-            images, labels = self._mixer(images, labels, seed=mixer_seed)
+        if self.mixer is not None:
+            mixer_seed = None if seed is None else _fold(seed, len(self.layers))
+            images, labels = self.mixer(images, labels, seed=mixer_seed)
         # Interpolation, sharpening and mixing can leave values a rounding error outside
         # the range; clip so downstream code can rely on it.
         low, high = self.value_range
         return tf.clip_by_value(images, low, high), labels
-
-    def __repr__(self):
-        layers = ", ".join(type(layer).__name__ for layer in self.layers)
-        return f"<keras_margin image policy {self.name!r}: [{layers}]>"
 
 
 class _MixUpOrCutMix:

@@ -16,6 +16,10 @@ with per-element seeds, so the output is a function of (seed, epoch, element) un
 any parallelism; with `num_aug` it adds Wei & Zou's augmented copies.
 `SynonymTable` builds the synonym table from WordNet 3.0, a TSV file or a dict.
 
+`policy(name, num_train=None, seed=None)` ("none", "eda") returns a
+`keras_margin.augment.Policy`: EDA with the paper's `alpha` and number of copies for
+the training-set size (`eda_parameters`, `EDA_PARAMETERS`; see `policies`).
+
 Example:
 
 >>> import tensorflow as tf
@@ -33,6 +37,11 @@ from keras_margin.augment.text import stop_words
 from keras_margin.augment.text.base import SynonymAugmentation
 from keras_margin.augment.text.base import TextAugmentation
 from keras_margin.augment.text.eda import EDA
+from keras_margin.augment.text.policies import EDA_PARAMETERS
+from keras_margin.augment.text.policies import POLICIES
+from keras_margin.augment.text.policies import describe
+from keras_margin.augment.text.policies import eda_parameters
+from keras_margin.augment.text.policies import policy
 from keras_margin.augment.text.random_deletion import RandomDeletion
 from keras_margin.augment.text.random_insertion import RandomInsertion
 from keras_margin.augment.text.random_swap import RandomSwap
@@ -42,6 +51,8 @@ from keras_margin.augment.text.synonyms import SynonymTable
 
 __all__ = [
     "EDA",
+    "EDA_PARAMETERS",
+    "POLICIES",
     "RandomDeletion",
     "RandomInsertion",
     "RandomSwap",
@@ -49,6 +60,9 @@ __all__ = [
     "SynonymReplacement",
     "SynonymTable",
     "TextAugmentation",
+    "describe",
+    "eda_parameters",
+    "policy",
     "seeded_map",
     "stop_words",
 ]

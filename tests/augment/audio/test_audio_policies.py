@@ -9,17 +9,18 @@ from keras_margin.augment import audio
 
 
 def test_none_is_nothing_and_standard_is_the_documented_chain():
-    assert audio.policy("none") == audio.AudioPolicy("none", [], None)
+    none = audio.policy("none")
+    assert (none.name, none.layers, none.model_layer) == ("none", (), None)
     standard = audio.policy("standard", seed=5)
-    speed, shift, gain = standard.waveform
+    speed, shift, gain = standard.layers
     assert speed.factor_range == (0.9, 1.1)
     assert (shift.max_shift, shift.unit, shift.rollover) == (0.1, "fraction", False)
     assert tuple(gain.gain_range_db) == (-6.0, 6.0)
-    masks = standard.spectrogram
+    masks = standard.model_layer
     assert (masks.time_warp, masks.frequency_mask, masks.frequency_mask_count, masks.time_mask,
             masks.time_mask_count, masks.time_mask_fraction) == (5, 8, 2, 10, 2, 0.2)
-    assert [layer.seed for layer in [*standard.waveform, masks]] == [5, 6, 7, 8]
-    assert audio.policy("standard").waveform[0].seed is None
+    assert [layer.seed for layer in [*standard.layers, masks]] == [5, 6, 7, 8]
+    assert audio.policy("standard").layers[0].seed is None
 
 
 def test_standard_changes_clips_reproducibly_and_keeps_their_shape_and_level():
@@ -28,8 +29,8 @@ def test_standard_changes_clips_reproducibly_and_keeps_their_shape_and_level():
     labels = np.arange(4, dtype="int32")
     dataset = tf.data.Dataset.from_tensor_slices((clips, labels)).batch(4)
     standard = audio.policy("standard", seed=0)
-    first = next(iter(audio.seeded_map(dataset, standard.waveform, seed=1)))
-    again = next(iter(audio.seeded_map(dataset, standard.waveform, seed=1)))
+    first = next(iter(audio.seeded_map(dataset, standard.layers, seed=1)))
+    again = next(iter(audio.seeded_map(dataset, standard.layers, seed=1)))
     np.testing.assert_array_equal(first[0].numpy(), again[0].numpy())
     np.testing.assert_array_equal(first[1].numpy(), labels)
     out = first[0].numpy()
@@ -38,9 +39,9 @@ def test_standard_changes_clips_reproducibly_and_keeps_their_shape_and_level():
     ratio = np.sqrt((out ** 2).mean(axis=1) / (clips ** 2).mean(axis=1))
     assert (ratio > 10 ** (-6.5 / 20)).all() and (ratio < 10 ** (6.5 / 20)).all()
     spectrogram = np.random.default_rng(0).normal(size=(2, 63, 64)).astype("float32")
-    masked = standard.spectrogram(spectrogram, training=True).numpy()
+    masked = standard.model_layer(spectrogram, training=True).numpy()
     assert masked.shape == spectrogram.shape and (masked == 0).any()
-    np.testing.assert_array_equal(standard.spectrogram(spectrogram, training=False), spectrogram)
+    np.testing.assert_array_equal(standard.model_layer(spectrogram, training=False), spectrogram)
 
 
 def test_describe_and_bad_names():

@@ -301,7 +301,8 @@ def test_policy_layers_match_the_documentation():
     )
     np.testing.assert_allclose(standard[1].factor, (0.2, 0.2))  # x U(1 - 0.2, 1 + 0.2)
 
-    strong = image.policy("strong", NUM_CLASSES).layers
+    strong_policy = image.policy("strong", NUM_CLASSES)
+    strong = (*strong_policy.layers, *strong_policy.mixer.layers)  # MixUp/CutMix: the mixer
     assert [type(layer).__name__ for layer in strong] == [
         "RandomAffine", "RandomContrast", "RandAugment", "RandomErasing", "MixUp",
         "CutMix",
@@ -345,7 +346,8 @@ def test_policy_layers_match_the_documentation():
         assert not any(isinstance(layer, geometric) for layer in layers)
 
     # Distinct seeds per layer: identical seeds would correlate their random draws.
-    seeded = image.policy("strong", NUM_CLASSES, horizontal_flip=True, seed=0).layers
+    seeded_policy = image.policy("strong", NUM_CLASSES, horizontal_flip=True, seed=0)
+    seeded = (*seeded_policy.layers, *seeded_policy.mixer.layers)
     seeds = [layer.seed for layer in seeded if hasattr(layer, "seed")]
     assert len(seeds) == len(set(seeds)) == 7
 
