@@ -11,10 +11,6 @@ Imported here:
 - `keras_global_state` (`keras.src.backend.common.global_state`): Keras' record of the
   layer call in progress, read by `AugmentationLayer` to tell a direct call from a call
   inside a model. None if a Keras lacks it; every call is then treated as direct.
-- `BaseImagePreprocessingLayer` (`keras.src.layers.preprocessing.image_preprocessing.
-  base_image_preprocessing_layer`): the base class of Keras' own `RandomRotation`,
-  `RandomZoom`, ..., the only one that runs in `tf.data` under every backend;
-  `RandomAffine` subclasses it.
 - `control_flow_util` (`tensorflow.python.ops.control_flow_util`), resolved on first
   use so that importing this module never imports TensorFlow (the heads import on the
   JAX and PyTorch backends without it): `GraphOrParentsInXlaContext` tells the heads'
@@ -27,9 +23,11 @@ are listed here instead, and the tests that exercise them fail if they change:
   (`AugmentationLayer.__call__` switches both off inside a `tf.data` graph);
 - `keras.Model._maybe_symbolic_build` (overridden by `MarginModel`, which builds the
   head from the labels' shape);
-- `BaseImagePreprocessingLayer`'s hooks and helpers that `RandomAffine` overrides or
-  calls: `get_random_transformation`, `transform_images`, `transform_labels`,
-  `transform_bounding_boxes`, `self.backend` and `self._get_seed_generator`.
+- on Keras' own image preprocessing layers (`RandomRotation`, `RandomZoom`, ...), which
+  the image policies drive with a seed per element: `layer.backend.set_backend` and
+  `reset` (what Keras' `__call__` does inside `tf.data`), and the protocol by which
+  Keras' random functions read a `keras.random.SeedGenerator`, one `next()` per draw
+  (`augment.image.policies._DerivedSeeds` answers it from a seed tensor).
 """
 
 import importlib
@@ -44,10 +42,6 @@ try:
     from keras.src.backend.common import global_state as keras_global_state
 except ImportError:  # pragma: no cover - a Keras without it
     keras_global_state = None
-
-from keras.src.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (  # noqa: E501
-    BaseImagePreprocessingLayer,
-)
 
 # Name -> module, for the TensorFlow modules resolved on first use (`__getattr__`).
 _LAZY_MODULES = {"control_flow_util": "tensorflow.python.ops.control_flow_util"}

@@ -7,6 +7,7 @@ import tomllib
 import warnings
 
 import keras
+import numpy as np
 import pytest
 
 from keras_margin.utils import _compat
@@ -25,11 +26,18 @@ def test_the_installed_releases_are_the_tested_ones():
 def test_every_private_name_resolves_to_what_the_package_uses():
     assert callable(_compat.keras_global_state.get_global_attribute)
     assert _compat.keras_global_state.get_global_attribute("current_call_ctx") is None
-    assert issubclass(_compat.BaseImagePreprocessingLayer, keras.layers.Layer)
-    for hook in ("get_random_transformation", "transform_images", "transform_labels",
-                 "transform_bounding_boxes", "_get_seed_generator"):
-        assert callable(getattr(_compat.BaseImagePreprocessingLayer, hook)), hook
     import tensorflow as tf
+
+    from keras_margin.augment.image.policies import _DerivedSeeds
+
+    rotation = keras.layers.RandomRotation(0.1)
+    assert callable(rotation.backend.set_backend) and callable(rotation.backend.reset)
+    # Keras' random functions take the seed object's `next()`: the same seed tensor
+    # gives the same draw, another gives another.
+    draws = [keras.random.uniform((3,), seed=_DerivedSeeds(tf.constant([seed, 0])))
+             for seed in (1, 1, 2)]
+    np.testing.assert_array_equal(draws[0], draws[1])
+    assert not np.array_equal(draws[0], draws[2])
 
     assert _compat.control_flow_util.GraphOrParentsInXlaContext(tf.Graph()) is False
     layer = keras.layers.Dense(1)
