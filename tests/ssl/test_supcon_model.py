@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_margin as km
 from ssl_testing import first_batch, random_images, tiny_backbone, views_of
