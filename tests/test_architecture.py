@@ -19,8 +19,9 @@ LAYERS = {
     "heads": 3, "losses": 3, "metrics": 3, "optimizers": 3, "robustness": 3,
     "callbacks": 4, "distribution": 4, "retrieval": 4,
     "models": 5,
-    "studies": 6,
-    "cli": 7,
+    "ssl": 6,
+    "studies": 7,
+    "cli": 8,
 }
 
 

@@ -7,6 +7,8 @@ unseen ones, for verification). They
 share one splitting convention (fixed test split, seeded stratified validation split,
 `samples_per_class` counting training examples) and one pipeline (`make_pipeline`).
 Nothing here downloads; a missing dataset raises `DatasetNotFoundError`.
+`unlabelled_pool` gives the training-pool images that `load` leaves unlabelled (for
+`keras_margin.ssl`).
 
 For studies of training difficulties: `class_weights`, `long_tailed_counts`,
 `balanced` (class imbalance), `with_label_noise`, `smooth_labels`,
@@ -34,6 +36,7 @@ from keras_margin.data.label_noise import with_label_noise
 from keras_margin.data.load import available_datasets
 from keras_margin.data.load import load
 from keras_margin.data.load import load_training_split
+from keras_margin.data.load import unlabelled_pool
 from keras_margin.data.load_audio import assemble_audio
 from keras_margin.data.load_audio import available_audio_datasets
 from keras_margin.data.load_audio import is_audio_dataset
@@ -99,5 +102,6 @@ __all__ = [
     "stratified_indices",
     "stratified_indices_per_class",
     "stratified_split",
+    "unlabelled_pool",
     "with_label_noise",
 ]

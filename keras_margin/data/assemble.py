@@ -202,23 +202,9 @@ def _split(source, samples_per_class, validation_split, seed, imbalance_ratio, l
     """(`TrainingSplit`, validation indices) by the rules of the module docstring."""
     seed = None if seed is None else int(seed)
     labels = source.train_labels
-    validation_index, pool_index = stratified_split(
-        labels, float(validation_split), seed=_stream(seed, _VALIDATION_STREAM)
+    train_index, validation_index = split_indices(
+        source, samples_per_class, validation_split, seed, imbalance_ratio
     )
-    train_index = pool_index
-    if imbalance_ratio is not None:
-        counts = _long_tailed_counts(source, labels[pool_index], samples_per_class,
-                                     imbalance_ratio, validation_split)
-        picked = stratified_indices_per_class(
-            labels[pool_index], counts, seed=_stream(seed, _SUBSAMPLE_STREAM)
-        )
-        train_index = pool_index[picked]
-    elif samples_per_class is not None:
-        _check_pool_size(source, labels[pool_index], samples_per_class, validation_split)
-        picked = stratified_indices(
-            labels[pool_index], int(samples_per_class), seed=_stream(seed, _SUBSAMPLE_STREAM)
-        )
-        train_index = pool_index[picked]
 
     clean_labels = np.asarray(labels[train_index])
     train_labels, corrupted = clean_labels, np.zeros(len(train_index), bool)
@@ -260,6 +246,52 @@ def _split(source, samples_per_class, validation_split, seed, imbalance_ratio, l
         info=info,
     )
     return split, validation_index
+
+
+def split_indices(source, samples_per_class, validation_split, seed, imbalance_ratio=None):
+    """`(train_index, validation_index)`: the rows of `source.train_images` that
+    `assemble` trains and validates on for these arguments (sorted int64 arrays).
+
+    The one place the split is drawn: `assemble`, `training_split` and
+    `unlabelled_index` all call it, so they agree example for example.
+    """
+    seed = None if seed is None else int(seed)
+    labels = source.train_labels
+    validation_index, pool_index = stratified_split(
+        labels, float(validation_split), seed=_stream(seed, _VALIDATION_STREAM)
+    )
+    train_index = pool_index
+    if imbalance_ratio is not None:
+        counts = _long_tailed_counts(source, labels[pool_index], samples_per_class,
+                                     imbalance_ratio, validation_split)
+        picked = stratified_indices_per_class(
+            labels[pool_index], counts, seed=_stream(seed, _SUBSAMPLE_STREAM)
+        )
+        train_index = pool_index[picked]
+    elif samples_per_class is not None:
+        _check_pool_size(source, labels[pool_index], samples_per_class, validation_split)
+        picked = stratified_indices(
+            labels[pool_index], int(samples_per_class), seed=_stream(seed, _SUBSAMPLE_STREAM)
+        )
+        train_index = pool_index[picked]
+    return train_index, validation_index
+
+
+def unlabelled_index(source, samples_per_class, validation_split=0.1, seed=0, imbalance_ratio=None):
+    """The rows of the training pool that neither the labelled training split nor the
+    validation split of `assemble(source, samples_per_class, validation_split, seed)`
+    uses: the unlabelled pool of semi-supervised training (a sorted int64 array).
+
+    Labelled, validation and unlabelled rows are disjoint and together make the whole
+    training pool; the test split is a separate array and never part of it.
+    """
+    train_index, validation_index = split_indices(
+        source, samples_per_class, validation_split, seed, imbalance_ratio
+    )
+    used = np.zeros(len(source.train_labels), bool)
+    used[train_index] = True
+    used[validation_index] = True
+    return np.flatnonzero(~used).astype(np.int64)
 
 
 def _long_tailed_counts(source, pool_labels, samples_per_class, imbalance_ratio, validation_split):

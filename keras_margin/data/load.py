@@ -4,6 +4,8 @@ from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
 from keras_margin.data.assemble import check_study_arguments
 from keras_margin.data.assemble import training_split
+from keras_margin.data.assemble import unlabelled_index
+from keras_margin.data.pipeline import make_pipeline
 from keras_margin.data.sources import BUILTIN_SOURCES
 
 
@@ -176,6 +178,72 @@ def load_training_split(
         label_noise=label_noise,
         label_noise_kind=label_noise_kind,
     )
+
+
+def unlabelled_pool(
+    name,
+    samples_per_class,
+    validation_split=0.1,
+    seed=0,
+    batch_size=64,
+    data_dir=None,
+    shuffle=True,
+):
+    """The training-pool images that `load` with the same arguments leaves unlabelled.
+
+    For semi-supervised and self-supervised training (`keras_margin.ssl`): `load(name,
+    samples_per_class, validation_split, seed)` trains on `samples_per_class` labelled
+    images per class and validates on `validation_split` of the pool; this gives every
+    other image of the training pool, without labels. The three parts are disjoint and
+    together make the training pool (the rows are those of `split_indices`, the code
+    `load` draws its split with). The validation images are left out, so validation
+    stays a held-out set for the whole pipeline (with `validation_split=0` the pool is
+    everything but the labelled images); the test split is never in it.
+
+    Args:
+        name, samples_per_class, validation_split, seed, data_dir: as in `load`.
+            `samples_per_class` is required: without it the labelled split is the
+            whole pool and nothing is left.
+        batch_size: images per batch.
+        shuffle: reshuffle every epoch (seeded by `seed`, as `load`'s `train`).
+
+    Returns:
+        A `tf.data.Dataset` of float32 image batches `(batch, height, width,
+        channels)`, values in [0, 255], with no labels.
+
+    Raises:
+        ValueError: for an unknown `name` or a bad argument (the message names it).
+
+    Example:
+
+    >>> import keras_margin as km
+    >>> pool = km.data.unlabelled_pool("digits", samples_per_class=10, seed=0, batch_size=256)
+    >>> sum(int(images.shape[0]) for images in pool)  # 1,438 - 145 validation - 100 labelled
+    1193
+    """
+    key = _canonical(name)
+    if key not in BUILTIN_SOURCES:
+        known = ", ".join(sorted(BUILTIN_SOURCES))
+        raise ValueError(f"Unknown dataset {name!r}; known datasets: {known}.")
+    if samples_per_class is None:
+        raise ValueError(
+            "`samples_per_class` must be an integer >= 1: with None the labelled split is the "
+            "whole training pool and no image is left unlabelled."
+        )
+    check_arguments(samples_per_class, validation_split, seed, batch_size, None)
+    if not isinstance(shuffle, bool):
+        raise ValueError(f"`shuffle` must be True or False; received {shuffle!r}.")
+    source = BUILTIN_SOURCES[key](data_dir)
+    index = unlabelled_index(source, samples_per_class, validation_split, seed)
+    if len(index) == 0:
+        raise ValueError(
+            f"`samples_per_class={samples_per_class}` with `validation_split={validation_split:g}` "
+            f"leaves no image of {source.name} unlabelled."
+        )
+    pipeline = make_pipeline(source.train_images[index], source.train_labels[index], batch_size,
+                             training=shuffle, seed=None if seed is None else int(seed))
+    # The labels are dropped here: they are what the pool does not have.
+    return pipeline.map(lambda images, labels: images)
 
 
 def available_datasets():

@@ -1,6 +1,6 @@
 """On JAX, `import keras_margin` leaves TensorFlow out until a TensorFlow part is used.
 
-`data`, `augment` and `robustness` load on first use (and import TensorFlow then, quietly); the
+`data`, `augment`, `robustness` and `ssl` load on first use (and import TensorFlow then, quietly); the
 callbacks each on first use; the augmentation layers are registered with Keras once
 `keras_margin.augment` is imported. Run in a JAX process: the backend is fixed when Keras
 is imported, and this process runs TensorFlow.
@@ -18,11 +18,11 @@ import keras
 import keras_margin as km
 
 assert keras.backend.backend() == "jax"
-assert {"data", "augment", "robustness"} <= set(dir(km))
+assert {"data", "augment", "robustness", "ssl"} <= set(dir(km))
 km.callbacks.MarginWarmup, km.metrics.accuracy, km.heads.ArcFace, km.MarginModel
 assert "tensorflow" not in sys.modules
 assert keras.saving.get_registered_object("keras_margin>RandAugment") is None
-km.data.make_pipeline, km.robustness.corrupt
+km.data.make_pipeline, km.robustness.corrupt, km.ssl.SimCLR
 assert "tensorflow" in sys.modules
 import keras_margin.augment
 assert keras.saving.get_registered_object("keras_margin>RandAugment") is km.augment.image.RandAugment
