@@ -546,8 +546,12 @@ def _unit_rows(rows, floor):
     """
     norms = rows.scales * rows.row_norms  # may be inf: only compared
     is_zero = norms <= _EMBEDDING_NORM_EPSILON
-    # x / floor = rows * 2^e / floor; x / ||x|| = rows / ||rows||.
-    inverse = ops.where(norms < floor, rows.scales / floor, ops.rsqrt(rows.row_squared_norms))
+    # x / floor = rows * 2^e / floor; x / ||x|| = rows / ||rows||. Not `rsqrt`: sqrt and
+    # division are correctly rounded, TensorFlow's vectorised rsqrt on AVX-512 CPUs is not
+    # (an ulp off even for exact squares). That ulp moves a cosine of 1 to 1 - 6e-8, and
+    # arccos is so steep there that ArcFace's s cos(theta + m) at theta = 0 moves by 0.015.
+    inverse_norms = 1.0 / ops.sqrt(rows.row_squared_norms)
+    inverse = ops.where(norms < floor, rows.scales / floor, inverse_norms)
     return rows.rows * ops.where(is_zero, 0.0, inverse)
 
 

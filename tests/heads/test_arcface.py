@@ -33,6 +33,20 @@ def test_sweep_reaches_the_fallback_branch():
     np.testing.assert_allclose(target, 64 * (cos - 0.5 * math.sin(0.5)), rtol=1e-5)
 
 
+def test_an_embedding_on_its_centre_has_theta_zero_in_a_long_batch():
+    # arccos is infinitely steep at 1, so a cosine an ulp below 1 moves s cos(theta + m)
+    # by 0.015. A batch long enough for the vectorised kernels must still normalise
+    # x = 2^k * w exactly (TensorFlow's rsqrt on AVX-512 CPUs did not).
+    norms = np.resize(np.array([0.25, 0.5, 1.0, 2.0, 4.0, 0.75, 3.0], np.float32), 256)
+    embeddings = np.zeros((256, 4), np.float32)
+    embeddings[:, 0] = norms
+    kernel = np.array([[0.5, 0.0], [0.0, 1.0], [0.0, 0.0], [0.0, 0.0]], np.float32)
+    labels = np.zeros(256, np.int32)
+    head = head_with_kernel(km.heads.ArcFace(2, scale=64.0, margin=0.5), kernel)
+    target = np.asarray(head(embeddings, labels=labels, training=True))[:, 0]
+    np.testing.assert_allclose(target, 64 * math.cos(0.5), rtol=1e-6)
+
+
 def test_target_logit_is_monotone_in_the_angle():
     degrees = np.linspace(0, 180, 721)
     rows = np.stack([np.cos(np.radians(degrees)), np.sin(np.radians(degrees))], 1)
