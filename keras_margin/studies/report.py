@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import io
 import os
 
 from keras_margin.studies import findings
@@ -496,20 +497,19 @@ def _write_csv(rows, path):
     header = (["key"] + spec_fields + closed + [f"open_set_{name}" for name in opened]
               + [f"robustness_{name}" for name in robust]
               + ["steps_used", "best_step", "stopped_early", "train_seconds", "total_seconds"])
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(
-                [row["key"]] + [_csv_spec_value(row["spec"], field) for field in spec_fields]
-                + [row.get("metrics", {}).get(name) for name in closed]
-                + [row.get("open_set_metrics", {}).get(name) for name in opened]
-                + [row.get("robustness_metrics", {}).get(name) for name in robust]
-                + [row.get("steps_used"), row.get("best_step"), row.get("stopped_early"),
-                   row.get("train_seconds"), row.get("total_seconds")]
-            )
-    os.replace(temporary, path)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            [row["key"]] + [_csv_spec_value(row["spec"], field) for field in spec_fields]
+            + [row.get("metrics", {}).get(name) for name in closed]
+            + [row.get("open_set_metrics", {}).get(name) for name in opened]
+            + [row.get("robustness_metrics", {}).get(name) for name in robust]
+            + [row.get("steps_used"), row.get("best_step"), row.get("stopped_early"),
+               row.get("train_seconds"), row.get("total_seconds")]
+        )
+    write_atomically(path, text.getvalue())
 
 
 def _csv_spec_value(spec, field):

@@ -126,3 +126,21 @@ def test_train_on_a_folder_of_class_sub_folders(tmp_path):
 def test_folder_dataset_needs_data_dir(tmp_path, capsys):
     assert main(["train", "--dataset", "folder", "--output", str(tmp_path)]) == 2
     assert "--data-dir" in capsys.readouterr().err
+
+
+def test_test_metrics_use_the_studies_definitions():
+    # Class 2 is in neither the labels nor the predictions: the studies' macro F1
+    # averages it in as 0 (scikit-learn's default would drop it and report 1.0 here).
+    from keras_margin.cli.train import _evaluate
+
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.7, 0.2, 0.1]], "float32")
+
+    class Predictor:
+        def predict(self, data, verbose=0):
+            return probabilities
+
+    test = [(np.zeros((3, 4, 4, 1)), np.array([0, 1, 0]))]
+    accuracy, macro_f1 = _evaluate(Predictor(), test)
+    expected = km.metrics.closed_set_metrics(np.array([0, 1, 0]), probabilities)
+    assert accuracy == expected["accuracy"] == 1.0
+    assert macro_f1 == pytest.approx(expected["macro_f1"]) and macro_f1 == pytest.approx(2 / 3)

@@ -2,6 +2,9 @@
 
 import csv
 import dataclasses
+import os
+
+import pytest
 
 from keras_margin.studies import Preset
 from keras_margin.studies import write_report
@@ -76,3 +79,25 @@ def test_fixed_budget_single_seed_runs_are_labelled_illustrative(tmp_path):
     markdown = (tmp_path / "report.md").read_text()
     assert "**Not trained to convergence**" in markdown and "illustrative only" in markdown
     assert "| 3 (fixed) |" in markdown
+
+
+def test_a_failed_write_keeps_the_previous_csv_whole(tmp_path, monkeypatch):
+    rows = [fake_run(spec) for spec in GRID.specs()[:4]]
+    paths = write_report(rows, tmp_path)
+    before = (tmp_path / "results.csv").read_bytes()
+
+    real_fsync, calls = os.fsync, []
+
+    def full_disk_at_the_csv(descriptor):
+        # report.md and report.html are written first; the disk fills at results.csv.
+        calls.append(descriptor)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", full_disk_at_the_csv)
+    with pytest.raises(OSError, match="No space"):
+        write_report(rows[:2], tmp_path)
+    assert (tmp_path / "results.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if ".tmp" in p.name) == []
+    assert paths["csv"].endswith("results.csv")
