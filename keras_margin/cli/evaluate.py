@@ -9,6 +9,7 @@ Images of another height and width than the model's (a model trained with `train
 
 import json
 
+from keras_margin.cli._datasets import load_labelled_images
 from keras_margin.cli._resize import resized
 from keras_margin.cli.argument_types import integer_at_least
 from keras_margin.cli.errors import usage_errors
@@ -41,15 +42,9 @@ def run(args, usage_error):
         if args.output:
             check_writable_file(args.output, "--output")
         model = ServingModel(args.model_dir)
-        if args.dataset == "folder":
-            if not args.data_dir:
-                raise ValueError("--dataset folder needs --data-dir FOLDER")
-            _, _, test, info = km.data.from_directory(
-                args.data_dir, color_mode=args.color_mode, validation_split=0.0, with_info=True,
-                image_size=model.input_shape[:2])
-        else:
-            _, _, test, info = km.data.load(args.dataset, data_dir=args.data_dir, validation_split=0.0,
-                                            with_info=True)
+        # A folder's images are resized to the model's input while they are decoded.
+        image_size = model.input_shape[:2] if args.dataset == "folder" else None
+        _, _, test, info = load_labelled_images(km, args, image_size=image_size, validation_split=0.0)
         shape = tuple(info.input_shape)
         if shape[-1] != model.input_shape[-1]:
             raise ValueError(f"the model takes images of shape {model.input_shape}, but {info.name} has "

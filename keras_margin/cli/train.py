@@ -16,6 +16,7 @@ import os
 import time
 
 from keras_margin.cli import argument_types
+from keras_margin.cli._datasets import load_labelled_images
 from keras_margin.cli._resize import resized
 from keras_margin.cli.argument_types import integer_at_least
 from keras_margin.cli.argument_types import positive_number
@@ -200,16 +201,10 @@ def run(args, usage_error):
 
 
 def _load_data(km, args):
-    common = dict(
-        samples_per_class=args.samples_per_class or None, validation_split=args.validation_split,
-        seed=args.seed, batch_size=args.batch_size, with_info=True,
-    )
-    if args.dataset == "folder":
-        if args.data_dir is None:
-            raise ValueError("--dataset folder needs --data-dir FOLDER (one sub-folder per class)")
-        image_size = tuple(args.image_size) if args.image_size is not None else None
-        return km.data.from_directory(args.data_dir, color_mode=args.color_mode, image_size=image_size, **common)
-    return km.data.load(args.dataset, data_dir=args.data_dir, **common)
+    image_size = tuple(args.image_size) if args.image_size is not None else None
+    return load_labelled_images(
+        km, args, image_size=image_size, samples_per_class=args.samples_per_class or None,
+        validation_split=args.validation_split, seed=args.seed, batch_size=args.batch_size)
 
 
 def _check_backbone_flags(args):
