@@ -28,10 +28,6 @@ OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # backend is chosen at import time, so they run in a child process of their own.
 JAX_MODULES = {"keras_margin.distribution.class_sharded"}
 
-# Examples known to fail in modules another branch owns, with why; emptied when that branch
-# lands. Each entry is an expected failure, so a fixed example shows up as XPASS(strict).
-EXPECTED_FAILURES = {}
-
 
 def _module_names():
     names = [keras_margin.__name__]
@@ -86,21 +82,13 @@ def _repository_root():
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _parameters():
-    for name in MODULES:
-        marks = []
-        if name in EXPECTED_FAILURES:
-            marks.append(pytest.mark.xfail(reason=EXPECTED_FAILURES[name], strict=True))
-        yield pytest.param(name, id=name, marks=marks)
-
-
 def test_walk_finds_the_package():
     # Guards the collection itself: an empty walk would make every other test vanish.
     assert "keras_margin.heads.arcface" in MODULES and "keras_margin.data.pipeline" in MODULES
     assert len(MODULES) > 100
 
 
-@pytest.mark.parametrize("name", _parameters())
+@pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     if name in JAX_MODULES:
         returncode, report = _run_doctests_on_jax(name)

@@ -106,11 +106,9 @@ def test_evaluate_refuses_images_of_other_channels(trained, tmp_path, capsys):
     assert error.count("\n") == 1 and "(8, 8, 1)" in error and "(8, 8, 3)" in error
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate"])
-def test_a_folder_without_data_dir_is_the_same_one_line_error(trained, tmp_path, capsys, command):
-    model = [] if command == "train" else [str(trained)]
-    output = ["--output", str(tmp_path / "out")] if command == "train" else []
-    assert main([command, *model, "--dataset", "folder", *output]) == 2
+def test_a_folder_without_data_dir_is_one_line_as_in_train(trained, capsys):
+    # train's side: tests/cli/test_train.py::test_folder_dataset_needs_data_dir.
+    assert main(["evaluate", str(trained), "--dataset", "folder"]) == 2
     error = capsys.readouterr().err
     assert error == ("keras-margin: error: --dataset folder needs --data-dir FOLDER "
                      "(one sub-folder per class)\n")
