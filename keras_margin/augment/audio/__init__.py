@@ -18,7 +18,7 @@ first (transpose `keras.layers.MelSpectrogram`'s `(batch, bins, frames)`):
 - `FrequencyMasking`, `TimeMasking`, `TimeWarp`: the three SpecAugment operations.
 - `SpecAugment`: all three, with the policies of Park et al. 2019 (LB, LD, SM, SS).
 
-`policy(name)` ("none", "standard") returns a `keras_margin.augment.Policy` that pairs
+`policy(name)` ("none", "light", "standard") returns a `keras_margin.augment.Policy` that pairs
 waveform layers for `tf.data` (`layers`) with a spectrogram layer for the model
 (`model_layer`; see `policies`).
 

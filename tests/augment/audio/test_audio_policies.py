@@ -23,6 +23,15 @@ def test_none_is_nothing_and_standard_is_the_documented_chain():
     assert audio.policy("standard").layers[0].seed is None
 
 
+def test_light_is_the_gentle_speed_change_and_the_gain_without_a_model_layer():
+    light = audio.policy("light", seed=3)
+    speed, gain = light.layers
+    assert speed.factor_range == (0.95, 1.05)
+    assert tuple(gain.gain_range_db) == (-6.0, 6.0)
+    assert [layer.seed for layer in light.layers] == [3, 4]
+    assert light.model_layer is None
+
+
 def test_standard_changes_clips_reproducibly_and_keeps_their_shape_and_level():
     t = np.arange(16000) / 16000
     clips = (0.3 * np.sin(2 * np.pi * 440 * t) * np.ones((4, 1))).astype("float32")
@@ -45,7 +54,7 @@ def test_standard_changes_clips_reproducibly_and_keeps_their_shape_and_level():
 
 
 def test_describe_and_bad_names():
-    assert audio.POLICIES == ("none", "standard")
+    assert audio.POLICIES == ("none", "light", "standard")
     assert "SpecAugment" in audio.describe("standard") and audio.describe("none")
     with pytest.raises(ValueError, match="Unknown audio augmentation policy 'strong'"):
         audio.policy("strong")
