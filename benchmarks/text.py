@@ -29,11 +29,11 @@ def sentences(limit):
 
     try:
         source = km.data.sources.food_reviews.read()
-        texts = list(source.train_texts) + list(source.test_texts)
+        texts = list(source.train_inputs) + list(source.test_inputs)
         name = "food reviews (r-cran-modeldata)"
     except km.data.DatasetNotFoundError:
         source = km.data.sources.fortunes.read()
-        texts = list(source.train_texts) + list(source.test_texts)
+        texts = list(source.train_inputs) + list(source.test_inputs)
         name = "fortunes"
     pieces = []
     for text in texts:

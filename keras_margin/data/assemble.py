@@ -158,7 +158,7 @@ def assemble(
     validation = None
     if validation_split > 0:
         validation = make_pipeline(
-            source.train_images[validation_index],
+            source.train_inputs[validation_index],
             source.train_labels[validation_index],
             batch_size,
             training=False,
@@ -166,7 +166,7 @@ def assemble(
     test = None
     if len(source.test_labels):
         test = make_pipeline(
-            source.test_images, source.test_labels, batch_size, training=False
+            source.test_inputs, source.test_labels, batch_size, training=False
         )
     if not with_info:
         return train, validation, test
@@ -239,7 +239,7 @@ def _split(source, samples_per_class, validation_split, seed, imbalance_ratio, l
         details=details,
     )
     split = TrainingSplit(
-        images=source.train_images[train_index],
+        images=source.train_inputs[train_index],
         labels=train_labels,
         clean_labels=clean_labels,
         corrupted=corrupted,
@@ -249,7 +249,7 @@ def _split(source, samples_per_class, validation_split, seed, imbalance_ratio, l
 
 
 def split_indices(source, samples_per_class, validation_split, seed, imbalance_ratio=None):
-    """`(train_index, validation_index)`: the rows of `source.train_images` that
+    """`(train_index, validation_index)`: the rows of `source.train_inputs` that
     `assemble` trains and validates on for these arguments (sorted int64 arrays).
 
     The one place the split is drawn: `assemble`, `training_split` and

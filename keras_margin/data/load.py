@@ -240,7 +240,7 @@ def unlabelled_pool(
             f"`samples_per_class={samples_per_class}` with `validation_split={validation_split:g}` "
             f"leaves no image of {source.name} unlabelled."
         )
-    pipeline = make_pipeline(source.train_images[index], source.train_labels[index], batch_size,
+    pipeline = make_pipeline(source.train_inputs[index], source.train_labels[index], batch_size,
                              training=shuffle, seed=None if seed is None else int(seed))
     # The labels are dropped here: they are what the pool does not have.
     return pipeline.map(lambda images, labels: images)

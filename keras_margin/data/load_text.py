@@ -161,7 +161,7 @@ def assemble_text(
         )
         train_index = pool_index[picked]
 
-    texts = source.train_texts
+    texts = source.train_inputs
     train = make_text_pipeline(
         texts[train_index], labels[train_index], batch_size, training=True,
         augment=augment, seed=seed,
@@ -174,7 +174,7 @@ def assemble_text(
     test = None
     if len(source.test_labels):
         test = make_text_pipeline(
-            source.test_texts, source.test_labels, batch_size, training=False
+            source.test_inputs, source.test_labels, batch_size, training=False
         )
     if not with_info:
         return train, validation, test

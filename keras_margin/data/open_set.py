@@ -274,7 +274,7 @@ def hold_out_classes(source, unseen_classes, name=None, held_out_split="test"):
 
     pool = seen_label[source.train_labels] >= 0
     test = seen_label[source.test_labels] >= 0
-    held_images = getattr(source, f"{held_out_split}_images")
+    held_images = getattr(source, f"{held_out_split}_inputs")
     held_labels = getattr(source, f"{held_out_split}_labels")
     unseen_rows = unseen_label[held_labels] >= 0
     if not unseen_rows.any():
@@ -292,9 +292,9 @@ def hold_out_classes(source, unseen_classes, name=None, held_out_split="test"):
     seen_source = dataclasses.replace(
         source,
         name=source.name if name is None else name,
-        train_images=source.train_images[pool],
+        train_inputs=source.train_inputs[pool],
         train_labels=seen_label[source.train_labels[pool]],
-        test_images=source.test_images[test],
+        test_inputs=source.test_inputs[test],
         test_labels=seen_label[source.test_labels[test]],
         class_names=[source.class_names[label] for label in seen],
         source=source.source,

@@ -83,16 +83,16 @@ def from_tfds(
 
     images, labels = _read_split(builder, train_split, image_key, label_key)
     if isinstance(test_split, str):
-        test_images, test_labels = _read_split(builder, test_split, image_key, label_key)
+        test_inputs, test_labels = _read_split(builder, test_split, image_key, label_key)
     else:
         test_index, pool_index = fixed_test_split.by_fraction(labels, float(test_split))
-        test_images, test_labels = images[test_index], labels[test_index]
+        test_inputs, test_labels = images[test_index], labels[test_index]
         images, labels = images[pool_index], labels[pool_index]
     source = SourceData(
         name=name,
-        train_images=images,
+        train_inputs=images,
         train_labels=labels,
-        test_images=test_images,
+        test_inputs=test_inputs,
         test_labels=test_labels,
         class_names=class_names,
         source=f"tfds {builder.info.full_name} in {builder.data_dir_root}",

@@ -35,8 +35,8 @@ def test_fonts_split_by_design_and_images_follow_their_fonts(font_dir, tmp_path)
     # Every image of a training font is in the pool and none in the test split, and
     # the reverse for test fonts.
     train_faces, test_faces = faces_by_split(font_dir)
-    pool_keys = set(image_keys(source.train_images[..., 0]))
-    test_keys = set(image_keys(source.test_images[..., 0]))
+    pool_keys = set(image_keys(source.train_inputs[..., 0]))
+    test_keys = set(image_keys(source.test_inputs[..., 0]))
     train_rendered = set(image_keys(glyph_render.render(train_faces, FEW)[0]))
     test_rendered = set(image_keys(glyph_render.render(test_faces, FEW)[0]))
     assert pool_keys == train_rendered and test_keys == test_rendered
@@ -46,7 +46,7 @@ def test_fonts_split_by_design_and_images_follow_their_fonts(font_dir, tmp_path)
 def test_counts_labels_and_class_names(font_dir, tmp_path):
     source = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
     assert source.class_names == list(FEW)
-    assert source.input_shape == (32, 32, 1) and source.train_images.dtype == np.uint8
+    assert source.input_shape == (32, 32, 1) and source.train_inputs.dtype == np.uint8
     # 5 training faces, one of them without Cyrillic; 2 test faces with everything.
     cyrillic = [FEW.index("Ж"), FEW.index("я")]
     pool_counts = np.bincount(source.train_labels, minlength=len(FEW))
@@ -82,7 +82,7 @@ def test_second_read_comes_from_the_disk_cache(font_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(glyph_render, "render", fail)
     second = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
     assert second.details["render_seconds"] == 0.0
-    np.testing.assert_array_equal(first.train_images, second.train_images)
+    np.testing.assert_array_equal(first.train_inputs, second.train_inputs)
     np.testing.assert_array_equal(first.test_labels, second.test_labels)
     # Other characters are another entry.
     with pytest.raises(AssertionError, match="rendered again"):
@@ -103,7 +103,7 @@ def test_a_damaged_cache_entry_is_rendered_again(font_dir, tmp_path):
     with pytest.warns(CacheWarning, match="unreadable"):
         again = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
     assert again.details["render_seconds"] > 0
-    np.testing.assert_array_equal(first.train_images, again.train_images)
+    np.testing.assert_array_equal(first.train_inputs, again.train_inputs)
 
 
 def test_a_cache_entry_with_other_images_is_rendered_again(font_dir, tmp_path):
@@ -118,13 +118,13 @@ def test_a_cache_entry_with_other_images_is_rendered_again(font_dir, tmp_path):
     with pytest.warns(CacheWarning, match="images: sha256"):
         again = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path)
     assert again.details["render_seconds"] > 0
-    np.testing.assert_array_equal(first.train_images, again.train_images)
+    np.testing.assert_array_equal(first.train_inputs, again.train_inputs)
 
 
 def test_reads_are_identical_across_caches(font_dir, tmp_path):
     first = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path / "one")
     second = glyphs.read(font_dir, characters=FEW, cache_dir=tmp_path / "two")
-    for name in ("train_images", "train_labels", "test_images", "test_labels"):
+    for name in ("train_inputs", "train_labels", "test_inputs", "test_labels"):
         np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
 
 

@@ -50,7 +50,7 @@ def test_clips_are_labelled_by_family_with_a_fixed_test_split():
     assert np.bincount(source.test_labels).tolist() == [2 * per_program_test] * 4
     assert np.bincount(source.train_labels).tolist() == [2 * (TEST_CLIPS_PER_INSTRUMENT - per_program_test)] * 4
     assert source.details["silent_clips"] == 0
-    waveforms = np.concatenate([source.train_waveforms, source.test_waveforms]).astype(np.float32)
+    waveforms = np.concatenate([source.train_inputs, source.test_inputs]).astype(np.float32)
     peaks = np.abs(waveforms).max(axis=1)
     assert peaks.min() > 1e-3 and peaks.max() < 1.0
     # The same notes whatever else is rendered: the flute's are drawn from its own seed.
@@ -81,7 +81,7 @@ def test_second_read_comes_from_the_cache_without_calling_fluidsynth(tmp_path, m
     second = instruments.read(programs=(73, 74), clips_per_instrument=4, cache_dir=tmp_path)
     assert second.details["render_seconds"] == 0.0
     assert second.details["cache_file"] == first.details["cache_file"]
-    np.testing.assert_array_equal(second.train_waveforms, first.train_waveforms)
+    np.testing.assert_array_equal(second.train_inputs, first.train_inputs)
     # Other parameters are another entry, so they would render.
     with pytest.raises(AssertionError, match="subprocess called"):
         instruments.read(programs=(73, 74), clips_per_instrument=5, cache_dir=tmp_path)
@@ -99,7 +99,7 @@ def test_a_cache_entry_with_nan_clips_is_rendered_again(tmp_path):
     with pytest.warns(CacheWarning, match="waveforms: sha256"):
         again = instruments.read(programs=(73, 74), clips_per_instrument=4, cache_dir=tmp_path)
     assert again.details["render_seconds"] > 0
-    np.testing.assert_array_equal(again.train_waveforms, first.train_waveforms)
+    np.testing.assert_array_equal(again.train_inputs, first.train_inputs)
 
 
 def test_missing_fluidsynth_or_sound_font_names_the_debian_package(tmp_path, monkeypatch):

@@ -37,7 +37,7 @@ def test_load_audio_returns_float_waveform_batches_split_like_every_loader(small
     assert labels.dtype == tf.int32
     test_waveforms = np.concatenate([w.numpy() for w, _ in test])
     source = small_instruments()
-    np.testing.assert_array_equal(test_waveforms, source.test_waveforms.astype(np.float32))
+    np.testing.assert_array_equal(test_waveforms, source.test_inputs.astype(np.float32))
     assert sum(int(y.shape[0]) for _, y in validation) == info.num_validation
     # For one seed, a smaller subsample is a subset of a larger one.
     smaller = km.data.load_audio("instruments", samples_per_class=2, validation_split=0.2,

@@ -36,8 +36,8 @@ def test_hold_out_classes_relabels_the_seen_and_takes_unseen_from_the_test_split
         labelled_source(), [3, 1], name="toy-open")
     assert seen.name == "toy-open" and seen.class_names == ["c0", "c2", "c4"]
     original = {0: 0, 1: 2, 2: 4}
-    for images, labels in [(seen.train_images, seen.train_labels),
-                           (seen.test_images, seen.test_labels)]:
+    for images, labels in [(seen.train_inputs, seen.train_labels),
+                           (seen.test_inputs, seen.test_labels)]:
         assert sorted(set(labels.tolist())) == [0, 1, 2]
         np.testing.assert_array_equal(images[:, 0, 0, 0], [original[label] for label in labels])
     assert len(seen.train_labels) == 18 and len(seen.test_labels) == 6

@@ -24,7 +24,7 @@ def test_digits_are_voiced_distinct_and_one_voice_says_them_alike(monkeypatch):
     assert len(source.details["test_speakers"]) == 1 and source.details["clipped_words"] == 0
     assert np.bincount(source.train_labels).tolist() == [3 * 2] * 10  # 3 voices x 2 utterances
     assert np.bincount(source.test_labels).tolist() == [2] * 10
-    waveforms = source.train_waveforms.astype(np.float64)
+    waveforms = source.train_inputs.astype(np.float64)
     peaks = np.abs(waveforms).max(axis=1)
     assert peaks.min() > 0.1 and peaks.max() <= 1.0
     # The word starts at the offset: silence before it, voice right after.
@@ -59,7 +59,7 @@ def test_second_read_comes_from_the_cache(monkeypatch, tmp_path):
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("espeak-ng called"))
     second = spoken_digits.read(utterances_per_speaker=1, cache_dir=tmp_path)
     assert second.details["render_seconds"] == 0.0
-    np.testing.assert_array_equal(first.test_waveforms, second.test_waveforms)
+    np.testing.assert_array_equal(first.test_inputs, second.test_inputs)
 
 
 def test_missing_espeak_names_the_debian_package(monkeypatch, tmp_path):

@@ -26,7 +26,7 @@ def test_pool_labelled_and_validation_partition_the_training_pool(
     # The labelled rows are exactly those `load` trains on for the same arguments.
     split = km.data.load_training_split("digits", samples_per_class=samples_per_class,
                                         validation_split=validation_split, seed=seed)
-    np.testing.assert_array_equal(split.images, digits.train_images[train_index])
+    np.testing.assert_array_equal(split.images, digits.train_inputs[train_index])
     np.testing.assert_array_equal(split.labels, digits.train_labels[train_index])
     assert len(pool_index) == len(digits.train_labels) - len(train_index) - len(validation_index)
 
@@ -36,12 +36,12 @@ def test_the_dataset_holds_exactly_the_pool_images_and_no_labels(digits):
                                    shuffle=False)
     assert not isinstance(pool.element_spec, tuple)
     images = np.concatenate([batch.numpy() for batch in pool])
-    expected = digits.train_images[assemble.unlabelled_index(digits, 10, 0.1, 2)]
+    expected = digits.train_inputs[assemble.unlabelled_index(digits, 10, 0.1, 2)]
     np.testing.assert_array_equal(images, expected.astype("float32"))
     assert len(images) + 100 + 145 == len(digits.train_labels)
     # The test split is never in the pool (digits has no duplicate images across them).
     rows = lambda array: set(map(bytes, array.reshape(len(array), -1)))  # noqa: E731
-    assert not rows(images.astype(digits.test_images.dtype)) & rows(digits.test_images)
+    assert not rows(images.astype(digits.test_inputs.dtype)) & rows(digits.test_inputs)
 
 
 def test_shuffled_pool_is_reproducible_and_a_permutation(digits):

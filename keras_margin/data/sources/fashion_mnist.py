@@ -91,9 +91,9 @@ def _read_cached(stamps):
         source = f"Debian package dataset-fashion-mnist ({source})"
     return SourceData(
         name=NAME,
-        train_images=arrays["train_images"][..., np.newaxis],
+        train_inputs=arrays["train_images"][..., np.newaxis],
         train_labels=arrays["train_labels"].astype(np.int64),
-        test_images=arrays["test_images"][..., np.newaxis],
+        test_inputs=arrays["test_images"][..., np.newaxis],
         test_labels=arrays["test_labels"].astype(np.int64),
         class_names=CLASS_NAMES,
         source=source,

@@ -67,9 +67,9 @@ def _read_cached(stamp):
         source = f"Debian package r-cran-modeldata ({source})"
     return TextSourceData(
         name=NAME,
-        train_texts=splits["train"][0],
+        train_inputs=splits["train"][0],
         train_labels=splits["train"][1],
-        test_texts=splits["test"][0],
+        test_inputs=splits["test"][0],
         test_labels=splits["test"][1],
         class_names=list(CLASS_NAMES),
         source=source,

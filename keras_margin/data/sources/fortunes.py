@@ -81,9 +81,9 @@ def _read_cached(stamps):
         source = f"Debian package fortunes ({source})"
     return TextSourceData(
         name=NAME,
-        train_texts=texts[pool_index],
+        train_inputs=texts[pool_index],
         train_labels=labels[pool_index],
-        test_texts=texts[test_index],
+        test_inputs=texts[test_index],
         test_labels=labels[test_index],
         class_names=list(TOPICS),
         source=source,

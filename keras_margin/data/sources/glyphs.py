@@ -102,9 +102,9 @@ def read(data_dir=None, characters=None, cache_dir=None):
         else f"fonts in {folders}"
     return SourceData(
         name=NAME,
-        train_images=images[rows & ~test_rows][..., np.newaxis],
+        train_inputs=images[rows & ~test_rows][..., np.newaxis],
         train_labels=labels[rows & ~test_rows],
-        test_images=images[rows & test_rows][..., np.newaxis],
+        test_inputs=images[rows & test_rows][..., np.newaxis],
         test_labels=labels[rows & test_rows],
         class_names=[characters[number] for number in kept],
         source=f"{len(fonts)} font faces from {where}, rendered with Pillow "

@@ -266,8 +266,8 @@ def _source(name, clips, labels, class_names, what):
     }
     return AudioSourceData(
         name=name,
-        train_images=waveforms[pool_index], train_labels=labels[pool_index],
-        test_images=waveforms[test_index], test_labels=labels[test_index],
+        train_inputs=waveforms[pool_index], train_labels=labels[pool_index],
+        test_inputs=waveforms[test_index], test_labels=labels[test_index],
         class_names=class_names,
         source=f"{len(programs)} General MIDI programs ({what}) rendered by fluidsynth from the "
                f"Debian package fluid-soundfont-gm (FluidR3_GM.sf2), {SAMPLE_RATE} Hz, "

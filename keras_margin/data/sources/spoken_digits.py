@@ -97,8 +97,8 @@ def read(data_dir=None, utterances_per_speaker=UTTERANCES_PER_SPEAKER, cache_dir
     }
     return AudioSourceData(
         name=NAME,
-        train_images=waveforms[~in_test], train_labels=labels[~in_test],
-        test_images=waveforms[in_test], test_labels=labels[in_test],
+        train_inputs=waveforms[~in_test], train_labels=labels[~in_test],
+        test_inputs=waveforms[in_test], test_labels=labels[in_test],
         class_names=list(DIGITS),
         source=f"digits spoken by the synthetic voice of espeak-ng (Debian package espeak-ng), "
                f"{len(ACCENTS)} accents x {len(VARIANTS)} voice variants, resampled to "
