@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from keras_margin.data.assemble import _is_int
 from keras_margin.data.assemble import check_arguments
 from keras_margin.data.dataset_info import DatasetInfo
 from keras_margin.data.sources import fortunes
@@ -12,6 +11,7 @@ from keras_margin.data.stratified import stratified_indices
 from keras_margin.data.stratified import stratified_split
 from keras_margin.data.text_pipeline import make_text_pipeline
 from keras_margin.data.text_source import TextSourceData
+from keras_margin.utils import validation
 
 TEXT_SOURCES = {
     "fortunes": fortunes.read,
@@ -96,8 +96,8 @@ def load_text(
         known = ", ".join(sorted(TEXT_SOURCES))
         raise ValueError(f"Unknown text dataset {name!r}; known text datasets: {known}.")
     check_arguments(samples_per_class, validation_split, seed, batch_size, augment)
-    if num_train is not None and not _is_int(num_train, minimum=1):
-        raise ValueError(f"`num_train` must be None or an integer >= 1; received {num_train!r}.")
+    if num_train is not None:
+        num_train = validation.integer_at_least(num_train, 1, "num_train")
     if num_train is not None and samples_per_class is not None:
         raise ValueError(
             "Pass at most one of `num_train` (total) and `samples_per_class`; "

@@ -66,8 +66,9 @@ def test_missing_files_and_bad_arguments(tmp_path):
         km.data.load_text("fortunes", data_dir=tmp_path)
     with pytest.raises(km.data.DatasetNotFoundError, match="r-cran-modeldata"):
         km.data.load_text("food-reviews", data_dir=tmp_path)
-    with pytest.raises(ValueError, match="`num_train`"):
-        km.data.load_text("fortunes", num_train=0)
+    for bad in (0, 2.5, True, "500"):
+        with pytest.raises(ValueError, match="`num_train` must be an integer >= 1"):
+            km.data.load_text("fortunes", num_train=bad)
     with pytest.raises(ValueError, match="at most one of `num_train`"):
         km.data.load_text("fortunes", num_train=10, samples_per_class=2)
     with pytest.raises(ValueError, match="Unknown text dataset"):
