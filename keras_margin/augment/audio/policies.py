@@ -52,8 +52,9 @@ gain, and the speed change at half the range (±0.9 semitones, ±5% duration). I
 shift and no spectrogram layer, so a note's attack and its harmonics are never cut.
 Tuned and converged on `instruments` (50 per family), the searches that drew it
 more than twice chose it, and softmax and AdaCos with it reached 0.86-0.88 test
-accuracy against 0.78-0.79 for the heads without augmentation; `standard` lost every
-search (docs/results/README.md, "instruments closed set").
+accuracy against 0.78-0.79 for the heads without augmentation, which gained about
+10 points each when rerun with it; `standard` lost every search
+(docs/results/README.md, "instruments closed set").
 SpecAugment's Table-1 values (Park et al. 2019) are for utterances of seconds at a
 10 ms hop (T = 70-100 frames, W = 40-80): on a 63-frame clip they would mask or
 warp most of it, so the masks and the warp are scaled down to about a sixth of the
