@@ -70,11 +70,28 @@ from keras_margin.utils import validation
 
 POLICIES = ("none", "light", "standard")
 
+# Parameters of each policy, kept as constants so the layers and the descriptions that
+# `describe()` prints cannot drift apart.
+_LIGHT_SPEED_RANGE = (0.95, 1.05)
+_STANDARD_SPEED_RANGE = (0.9, 1.1)
+_GAIN_RANGE_DB = (-6.0, 6.0)
+_SHIFT_FRACTION = 0.1
+_TIME_WARP = 5
+_FREQUENCY_MASK, _FREQUENCY_MASK_COUNT = 8, 2
+_TIME_MASK, _TIME_MASK_COUNT = 10, 2
+_TIME_MASK_FRACTION = 0.2
+
+_SPEED = "speed x[{:g}, {:g}]"
+_GAIN = f"gain ±{_GAIN_RANGE_DB[1]:g} dB"
 _DESCRIPTIONS = {
     "none": "no augmentation",
-    "light": "speed x[0.95, 1.05], gain ±6 dB; nothing in the model",
-    "standard": "speed x[0.9, 1.1], shift ±10% (zero-filled), gain ±6 dB; in the model "
-                "SpecAugment (W=5, 2 x F=8, 2 x T=10, p=0.2)",
+    "light": f"{_SPEED.format(*_LIGHT_SPEED_RANGE)}, {_GAIN}; nothing in the model",
+    "standard": (
+        f"{_SPEED.format(*_STANDARD_SPEED_RANGE)}, shift ±{_SHIFT_FRACTION:.0%} "
+        f"(zero-filled), {_GAIN}; in the model SpecAugment (W={_TIME_WARP}, "
+        f"{_FREQUENCY_MASK_COUNT} x F={_FREQUENCY_MASK}, {_TIME_MASK_COUNT} x T={_TIME_MASK}, "
+        f"p={_TIME_MASK_FRACTION:g})"
+    ),
 }
 
 
@@ -124,17 +141,19 @@ def policy(name="standard", seed=None):
         return Policy(name, "audio")
     if name == "light":
         return Policy(name, "audio", layers=[
-            SpeedPerturbation(factor_range=(0.95, 1.05), seed=seed_of(0)),
-            Gain(gain_range_db=(-6.0, 6.0), seed=seed_of(1)),
+            SpeedPerturbation(factor_range=_LIGHT_SPEED_RANGE, seed=seed_of(0)),
+            Gain(gain_range_db=_GAIN_RANGE_DB, seed=seed_of(1)),
         ])
     waveform = [
-        SpeedPerturbation(factor_range=(0.9, 1.1), seed=seed_of(0)),
-        TimeShift(max_shift=0.1, unit="fraction", rollover=False, seed=seed_of(1)),
-        Gain(gain_range_db=(-6.0, 6.0), seed=seed_of(2)),
+        SpeedPerturbation(factor_range=_STANDARD_SPEED_RANGE, seed=seed_of(0)),
+        TimeShift(max_shift=_SHIFT_FRACTION, unit="fraction", rollover=False, seed=seed_of(1)),
+        Gain(gain_range_db=_GAIN_RANGE_DB, seed=seed_of(2)),
     ]
     spectrogram = SpecAugment(
-        policy="SM", time_warp=5, frequency_mask=8, frequency_mask_count=2, time_mask=10,
-        time_mask_count=2, time_mask_fraction=0.2, seed=seed_of(3), name="spec_augment",
+        policy="SM", time_warp=_TIME_WARP, frequency_mask=_FREQUENCY_MASK,
+        frequency_mask_count=_FREQUENCY_MASK_COUNT, time_mask=_TIME_MASK,
+        time_mask_count=_TIME_MASK_COUNT, time_mask_fraction=_TIME_MASK_FRACTION,
+        seed=seed_of(3), name="spec_augment",
     )
     return Policy(name, "audio", layers=waveform, model_layer=spectrogram)
 
