@@ -1,7 +1,7 @@
 """Turns a `SourceData` into the `(train, validation, test[, info])` that loaders return.
 
-Every loader (`load`, `from_directory`, `from_tfds`) ends here, so the conventions
-below hold for all of them:
+Every loader (`load`, `from_directory`, `from_tfds`, `load_audio`, `load_text`) ends
+here, so the conventions below hold for all of them:
 
 - The test split is used whole: it is never subsampled, and it does not depend on
   `seed`, so results of different seeds are measured on the same examples.
@@ -12,6 +12,9 @@ below hold for all of them:
   (stratified, seeded) from what remains of the pool. A request for 100 per class
   trains on exactly 100 per class. For a fixed seed, smaller requests pick subsets of
   larger ones.
+- `num_train` (text, as in the EDA paper) is the other way to ask for a subsample: that
+  many training examples in all, with the pool's class proportions, from the same
+  seeded stream as `samples_per_class`.
 - `validation_split=0` gives `validation=None`, which `model.fit(validation_data=None)`
   accepts.
 - `imbalance_ratio` makes the training split long-tailed: class c keeps
@@ -23,6 +26,7 @@ below hold for all of them:
   validation and test labels stay clean.
 """
 
+import functools
 import numbers
 from typing import NamedTuple
 
@@ -34,9 +38,12 @@ from keras_margin.data.imbalance import long_tailed_counts
 from keras_margin.data.label_noise import NOISE_KINDS
 from keras_margin.data.label_noise import with_label_noise
 from keras_margin.data.pipeline import make_pipeline
+from keras_margin.data.stratified import proportional_indices
 from keras_margin.data.stratified import stratified_indices
 from keras_margin.data.stratified import stratified_indices_per_class
 from keras_margin.data.stratified import stratified_split
+from keras_margin.data.text_pipeline import make_text_pipeline
+from keras_margin.data.text_source import TextSourceData
 
 # Independent random streams derived from the user's seed, so that changing how one
 # split is drawn never changes another.
@@ -125,14 +132,18 @@ def assemble(
     label_noise=None,
     label_noise_kind="symmetric",
     balance=None,
+    num_train=None,
 ):
     """Splits `source` and builds the three pipelines (see the module docstring).
 
     Args:
-        source: a `SourceData`.
+        source: a `SourceData`; a `TextSourceData` gets text pipelines
+            (`make_text_pipeline`), any other the array pipeline (`make_pipeline`).
         samples_per_class, validation_split, seed, batch_size, augment, with_info,
         imbalance_ratio, label_noise, label_noise_kind, balance: as in
             `keras_margin.data.load`.
+        num_train: as in `keras_margin.data.load_text`; exclusive with
+            `samples_per_class`.
 
     Returns:
         `(train, validation, test)`, plus a `DatasetInfo` when `with_info=True`.
@@ -143,21 +154,27 @@ def assemble(
     check_study_arguments(imbalance_ratio, label_noise, label_noise_kind, balance)
     split, validation_index = _split(
         source, samples_per_class, validation_split, seed, imbalance_ratio, label_noise,
-        label_noise_kind,
+        label_noise_kind, num_train,
     )
     seed = None if seed is None else int(seed)
-    train = make_pipeline(
+    if isinstance(source, TextSourceData):
+        if balance is not None:
+            raise ValueError(f"`balance` applies to image and audio sources; received {balance!r} "
+                             f"for the text source {source.name!r}.")
+        pipeline = make_text_pipeline
+    else:
+        pipeline = functools.partial(make_pipeline, balance=balance)
+    train = pipeline(
         split.images,
         split.labels,
         batch_size,
         training=True,
         augment=augment,
         seed=seed,
-        balance=balance,
     )
     validation = None
     if validation_split > 0:
-        validation = make_pipeline(
+        validation = pipeline(
             source.train_inputs[validation_index],
             source.train_labels[validation_index],
             batch_size,
@@ -165,7 +182,7 @@ def assemble(
         )
     test = None
     if len(source.test_labels):
-        test = make_pipeline(
+        test = pipeline(
             source.test_inputs, source.test_labels, batch_size, training=False
         )
     if not with_info:
@@ -198,12 +215,12 @@ def training_split(
 
 
 def _split(source, samples_per_class, validation_split, seed, imbalance_ratio, label_noise,
-           label_noise_kind):
+           label_noise_kind, num_train=None):
     """(`TrainingSplit`, validation indices) by the rules of the module docstring."""
     seed = None if seed is None else int(seed)
     labels = source.train_labels
     train_index, validation_index = split_indices(
-        source, samples_per_class, validation_split, seed, imbalance_ratio
+        source, samples_per_class, validation_split, seed, imbalance_ratio, num_train
     )
 
     clean_labels = np.asarray(labels[train_index])
@@ -248,7 +265,8 @@ def _split(source, samples_per_class, validation_split, seed, imbalance_ratio, l
     return split, validation_index
 
 
-def split_indices(source, samples_per_class, validation_split, seed, imbalance_ratio=None):
+def split_indices(source, samples_per_class, validation_split, seed, imbalance_ratio=None,
+                  num_train=None):
     """`(train_index, validation_index)`: the rows of `source.train_inputs` that
     `assemble` trains and validates on for these arguments (sorted int64 arrays).
 
@@ -272,6 +290,17 @@ def split_indices(source, samples_per_class, validation_split, seed, imbalance_r
         _check_pool_size(source, labels[pool_index], samples_per_class, validation_split)
         picked = stratified_indices(
             labels[pool_index], int(samples_per_class), seed=_stream(seed, _SUBSAMPLE_STREAM)
+        )
+        train_index = pool_index[picked]
+    elif num_train is not None:
+        if num_train > len(pool_index):
+            raise ValueError(
+                f"`num_train={num_train}` is more than {source.name} can give: the pool "
+                f"has {len(pool_index)} examples after holding out "
+                f"validation_split={validation_split:g}."
+            )
+        picked = proportional_indices(
+            labels[pool_index], int(num_train), seed=_stream(seed, _SUBSAMPLE_STREAM)
         )
         train_index = pool_index[picked]
     return train_index, validation_index

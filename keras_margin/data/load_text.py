@@ -1,15 +1,9 @@
 """`load_text`: the built-in text datasets by name, as `tf.data` pipelines."""
 
-import numpy as np
-
+from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
-from keras_margin.data.dataset_info import DatasetInfo
 from keras_margin.data.sources import fortunes
 from keras_margin.data.sources import food_reviews
-from keras_margin.data.stratified import proportional_indices
-from keras_margin.data.stratified import stratified_indices
-from keras_margin.data.stratified import stratified_split
-from keras_margin.data.text_pipeline import make_text_pipeline
 from keras_margin.data.text_source import TextSourceData
 from keras_margin.utils import validation
 
@@ -17,10 +11,6 @@ TEXT_SOURCES = {
     "fortunes": fortunes.read,
     "food-reviews": food_reviews.read,
 }
-
-# The same independent random streams as the image loaders use.
-_VALIDATION_STREAM = 1
-_SUBSAMPLE_STREAM = 2
 
 
 def load_text(
@@ -126,86 +116,15 @@ def assemble_text(
     augment=None,
     with_info=False,
 ):
-    """Splits a `TextSourceData` and builds the pipelines (see `load_text`)."""
+    """Splits a `TextSourceData` and builds the pipelines (see `load_text`): `assemble`,
+    which draws the split as for every other source."""
     if not isinstance(source, TextSourceData):
         raise ValueError(f"`source` must be a TextSourceData; received {type(source).__name__}.")
-    labels = source.train_labels
-    validation_index, pool_index = stratified_split(
-        labels, float(validation_split), seed=_stream(seed, _VALIDATION_STREAM)
-    )
-    train_index = pool_index
-    pool_labels = labels[pool_index]
-    if samples_per_class is not None:
-        available = np.bincount(pool_labels, minlength=source.num_classes)
-        smallest = int(np.argmin(available))
-        if samples_per_class > available[smallest]:
-            raise ValueError(
-                f"`samples_per_class={samples_per_class}` is more than {source.name} can "
-                f"give: class {smallest} ({source.class_names[smallest]!r}) has "
-                f"{available[smallest]} training examples left after holding out "
-                f"validation_split={validation_split:g}; use at most {available[smallest]}."
-            )
-        picked = stratified_indices(
-            pool_labels, int(samples_per_class), seed=_stream(seed, _SUBSAMPLE_STREAM)
-        )
-        train_index = pool_index[picked]
-    elif num_train is not None:
-        if num_train > len(pool_index):
-            raise ValueError(
-                f"`num_train={num_train}` is more than {source.name} can give: the pool "
-                f"has {len(pool_index)} examples after holding out "
-                f"validation_split={validation_split:g}."
-            )
-        picked = proportional_indices(
-            pool_labels, int(num_train), seed=_stream(seed, _SUBSAMPLE_STREAM)
-        )
-        train_index = pool_index[picked]
-
-    texts = source.train_inputs
-    train = make_text_pipeline(
-        texts[train_index], labels[train_index], batch_size, training=True,
-        augment=augment, seed=seed,
-    )
-    validation = None
-    if validation_split > 0:
-        validation = make_text_pipeline(
-            texts[validation_index], labels[validation_index], batch_size, training=False
-        )
-    test = None
-    if len(source.test_labels):
-        test = make_text_pipeline(
-            source.test_inputs, source.test_labels, batch_size, training=False
-        )
-    if not with_info:
-        return train, validation, test
-    num_classes = source.num_classes
-
-    def counts(values):
-        return [int(count) for count in np.bincount(values, minlength=num_classes)]
-
-    info = DatasetInfo(
-        name=source.name,
-        num_classes=num_classes,
-        input_shape=(),
-        class_names=list(source.class_names),
-        train_class_counts=counts(labels[train_index]),
-        num_train=int(len(train_index)),
-        num_validation=int(len(validation_index)),
-        num_test=int(len(source.test_labels)),
-        source=source.source,
-        validation_class_counts=counts(labels[validation_index]),
-        test_class_counts=counts(source.test_labels),
-        details=dict(source.details),
-    )
-    return train, validation, test, info
+    return assemble(source, samples_per_class=samples_per_class, validation_split=validation_split,
+                    seed=seed, batch_size=batch_size, augment=augment, with_info=with_info,
+                    num_train=num_train)
 
 
 def available_text_datasets():
     """Returns the sorted names accepted by `load_text`."""
     return sorted(TEXT_SOURCES)
-
-
-def _stream(seed, stream):
-    if seed is None:
-        return np.random.default_rng()
-    return np.random.default_rng([int(seed), stream])

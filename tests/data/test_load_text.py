@@ -81,3 +81,16 @@ def test_proportional_indices_are_nested_and_proportional():
     small = km.data.proportional_indices(labels, 100, seed=1)
     assert set(small) <= set(big)
     assert np.abs(np.bincount(labels[big]) - [300, 150, 50]).max() <= 1
+
+
+def test_the_split_is_drawn_by_assemble_like_every_other_source():
+    # One mechanism: the rows load_text trains and validates on are split_indices' rows.
+    source = fortunes.read()
+    train_index, validation_index = km.data.assemble.split_indices(source, None, 0.1, 4, num_train=300)
+    train, validation, _ = km.data.load_text("fortunes", num_train=300, seed=4)
+    assert sorted(all_examples(train)[0]) == sorted(source.train_inputs[train_index])
+    assert sorted(all_examples(validation)[0]) == sorted(source.train_inputs[validation_index])
+    with pytest.raises(ValueError, match="`balance` applies to image and audio sources"):
+        km.data.assemble.assemble(source, num_train=300, balance="oversample")
+    with pytest.raises(ValueError, match="`num_train=9999` is more than fortunes can give"):
+        km.data.assemble_text(source, num_train=9999)
