@@ -91,6 +91,13 @@ def add_arguments(parser):
                         "every run trains all --steps)")
     parser.add_argument("--validation-every", type=int, help="steps between validations (default: "
                         "a tenth of --steps)")
+    parser.add_argument("--pretraining", help="comma-separated ways the backbone of a closed-set "
+                        "image run starts, each a grid axis: none (from scratch), simclr (SimCLR on "
+                        "the training pool's unlabelled images), transfer:DATASET (softmax on all of "
+                        "another image dataset, e.g. transfer:glyphs); other studies run once, from "
+                        "scratch (default: none)")
+    parser.add_argument("--pretraining-steps", type=int, help="optimizer steps of the pre-training "
+                        "(default: --steps)")
     parser.add_argument("--pictures", help="comma-separated heads for the 2-D embedding picture; "
                         "'none' switches it off")
     parser.add_argument("--tuned", metavar="TUNE_DIR",
@@ -128,7 +135,7 @@ def run(args, usage_error):
             from keras_margin.studies import tuning
 
             specs = tuning.apply_best(specs, best)
-        specs = _with_early_stopping(specs, args)
+        specs = _with_pretraining(_with_early_stopping(specs, args), args)
         if not args.report_only:
             _check_names(specs)
         check_writable_folder(output, "--output")
@@ -201,6 +208,31 @@ def _with_early_stopping(specs, args):
     if "validation_every" in fields and "patience" not in fields:
         raise ValueError("--validation-every needs --patience")
     return [dataclasses.replace(spec, **fields) for spec in specs] if fields else specs
+
+
+def _with_pretraining(specs, args):
+    """Each closed-set spec once per --pretraining; the other studies' specs once, from
+    scratch (pre-training applies to closed-set image runs)."""
+    if args.pretraining is None:
+        if args.pretraining_steps is not None:
+            raise ValueError("--pretraining-steps needs --pretraining")
+        return specs
+    if args.task != "image":
+        raise ValueError("--pretraining applies to --task image")
+    from keras_margin.studies.run_spec import check_pretraining
+
+    choices = _names(args.pretraining, "pretraining")
+    for choice in choices:
+        try:
+            check_pretraining(choice)
+        except ValueError as error:
+            raise ValueError(f"--pretraining: {error}") from None
+    if args.pretraining_steps is not None and args.pretraining_steps < 1:
+        raise ValueError(f"--pretraining-steps must be >= 1; received {args.pretraining_steps}")
+    return [dataclasses.replace(spec, pretraining=choice,
+                                pretraining_steps=None if choice == "none" else args.pretraining_steps)
+            for spec in specs
+            for choice in (choices if spec.study == "closed-set" else ("none",))]
 
 
 def _preset(args, presets):
@@ -372,23 +404,43 @@ def _check_data(specs):
     command at once instead of after hours of runs."""
     import keras_margin as km
 
-    checked = set()
+    checked, infos = set(), {}
     for spec in specs:
         open_set = spec.study == "open-set"
-        if (open_set, spec.dataset) in checked:
-            continue
-        checked.add((open_set, spec.dataset))
         with usage_errors():
-            if spec.study == "text":
-                km.data.load_text(spec.dataset, num_train=spec.num_train, seed=spec.seed)
-            elif open_set:
-                km.data.load_open_set(spec.dataset, samples_per_class=spec.samples_per_class,
-                                      seed=spec.seed)
-            elif km.data.is_audio_dataset(spec.dataset):
-                km.data.load_audio(spec.dataset, samples_per_class=spec.samples_per_class,
-                                   seed=spec.seed)
-            else:
-                km.data.load(spec.dataset, samples_per_class=spec.samples_per_class, seed=spec.seed)
+            if (open_set, spec.dataset) not in checked:
+                checked.add((open_set, spec.dataset))
+                if spec.study == "text":
+                    km.data.load_text(spec.dataset, num_train=spec.num_train, seed=spec.seed)
+                elif open_set:
+                    km.data.load_open_set(spec.dataset, samples_per_class=spec.samples_per_class,
+                                          seed=spec.seed)
+                elif km.data.is_audio_dataset(spec.dataset):
+                    km.data.load_audio(spec.dataset, samples_per_class=spec.samples_per_class,
+                                       seed=spec.seed)
+                else:
+                    infos[spec.dataset] = km.data.load(
+                        spec.dataset, samples_per_class=spec.samples_per_class, seed=spec.seed,
+                        with_info=True)[3]
+            if spec.pretraining != "none":
+                _check_pretraining_data(km, spec, infos.get(spec.dataset), checked)
+
+
+def _check_pretraining_data(km, spec, info, checked):
+    """The pre-training's data of `spec`, so that a run cannot fail on it after others
+    have trained: the unlabelled pool of a SimCLR run, the source of a transfer."""
+    kind, _, source = spec.pretraining.partition(":")
+    if info is None:
+        raise ValueError(f"--pretraining applies to image datasets; {spec.dataset} is not one")
+    if kind == "simclr" and ("simclr", spec.dataset, spec.samples_per_class) not in checked:
+        checked.add(("simclr", spec.dataset, spec.samples_per_class))
+        km.data.unlabelled_pool(spec.dataset, spec.samples_per_class, seed=spec.seed)
+    if kind == "transfer" and ("transfer", source, spec.dataset) not in checked:
+        checked.add(("transfer", source, spec.dataset))
+        channels = km.data.load(source, with_info=True)[3].input_shape[-1]
+        if channels != info.input_shape[-1]:
+            raise ValueError(f"--pretraining transfer:{source}: its images have {channels} channels "
+                             f"and {spec.dataset}'s {info.input_shape[-1]}")
 
 
 def _names(text, flag):

@@ -15,11 +15,11 @@ from keras_margin.studies.statistics import mean_and_half_width
 
 CONFIG_FIELDS = ("study", "dataset", "head", "augment", "samples_per_class", "steps",
                  "embedding_dim", "batch_size", "learning_rate", "imbalance_ratio", "label_noise",
-                 "remedy", "num_train", "adversarial")
+                 "remedy", "num_train", "adversarial", "pretraining", "pretraining_steps")
 
 
 _DEFAULTS = {"imbalance_ratio": None, "label_noise": 0.0, "remedy": "none", "num_train": None,
-             "adversarial": "none"}
+             "adversarial": "none", "pretraining": "none", "pretraining_steps": None}
 
 
 def metric_value(row, name, part="metrics"):
@@ -148,8 +148,9 @@ def describe(comparison, scale=100.0, unit=" points"):
         samples = context["samples_per_class"]
         where.append(f"{'all' if samples is None else samples} per class")
     where += [f"{field}={context[field]}" for field in ("head", "augment") if field in context]
-    if context.get("adversarial", "none") != "none":
-        where.append(f"adversarial={context['adversarial']}")
+    for field in ("adversarial", "pretraining"):
+        if context.get(field, "none") != "none":
+            where.append(f"{field}={context[field]}")
     if context.get("label_noise"):
         where.append(f"label noise {context['label_noise']:.0%}")
     if context.get("imbalance_ratio"):
@@ -159,7 +160,7 @@ def describe(comparison, scale=100.0, unit=" points"):
     baseline = ", ".join(f"{field}={_shown(comparison.baseline[field])}" for field in comparison.candidate)
     # Baseline fields the candidate shares (e.g. head=softmax for a softmax remedy).
     where = [f"{field}={value}" for field, value in comparison.baseline.items()
-             if field not in comparison.candidate] + where
+             if field not in comparison.candidate and value is not None] + where
     interval = "" if math.isnan(comparison.half_width) else f" ± {comparison.half_width * scale:.1f}"
     seeds = f"{comparison.seeds} seed{'s' if comparison.seeds > 1 else ''}"
     return (f"{candidate} vs {baseline} ({', '.join(where)}): {comparison.metric} "

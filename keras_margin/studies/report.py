@@ -165,6 +165,9 @@ def _findings(document, rows):
          findings.compare(rows, "closed-set", {"head": "softmax"}, "accuracy", tied=_TUNED_WITH_HEAD)),
         ("Augmentation instead of none (closed set, test accuracy)",
          findings.compare(rows, "closed-set", {"augment": "none"}, "accuracy")),
+        ("Pre-training instead of none (closed set, test accuracy)",
+         findings.compare(rows, "closed-set", {"pretraining": "none", "pretraining_steps": None},
+                          "accuracy")),
         ("The claim: augmentation plus a margin head instead of plain softmax without augmentation "
          "(closed set, test accuracy)",
          [c for c in findings.compare(rows, "closed-set", {"head": "softmax", "augment": "none"},
@@ -490,7 +493,7 @@ def _data(document, rows):
 def _write_csv(rows, path):
     spec_fields = ["study", "dataset", "head", "head_options", "augment", "samples_per_class",
                    "seed", "steps", "patience", "embedding_dim", "batch_size", "learning_rate",
-                   "adversarial"]
+                   "adversarial", "pretraining", "pretraining_steps"]
     closed = sorted({name for row in rows for name in row.get("metrics", {})})
     opened = sorted({name for row in rows for name in row.get("open_set_metrics", {})})
     robust = sorted({name for row in rows for name in row.get("robustness_metrics", {})})
@@ -513,8 +516,8 @@ def _write_csv(rows, path):
 
 
 def _csv_spec_value(spec, field):
-    if field == "adversarial":
-        return spec.get("adversarial", "none")  # rows written before the field: plain training
+    if field in ("adversarial", "pretraining"):
+        return spec.get(field, "none")  # rows written before the field: plain training
     if field == "head_options":
         # "margin=0.2 scale=16"; empty for the head's defaults.
         return " ".join(f"{name}={format_value(value)}" for name, value in spec.get("head_options") or ())

@@ -15,6 +15,9 @@ REMEDIES = ("none", "class-weights", "drw", "bootstrapping", "sub-center-cleanin
 # range; Madry et al. train MNIST at 0.3 = 76.5), and its attack's steps.
 DEFAULT_ATTACK_EPSILONS = (4.0, 8.0, 16.0, 32.0, 64.0)
 ATTACK_STEPS = 10
+# How a run's backbone starts: from scratch, from SimCLR on the unlabelled pool, or from
+# supervised training on another dataset ("transfer:glyphs").
+PRETRAININGS = ("none", "simclr", "transfer")
 # Fields of the first release are always hashed into the key; later fields only when
 # they differ from their default, so earlier results.jsonl files still resume.
 _ALWAYS_KEYED = ("study", "dataset", "head", "augment", "samples_per_class", "seed", "steps",
@@ -101,6 +104,14 @@ class RunSpec:
             the PGD evaluation (empty: `DEFAULT_ATTACK_EPSILONS`).
         robustness_test_size: `"robustness"` runs: test images measured under
             corruption and attack (a seeded sample of the test split).
+        pretraining: how the backbone starts (closed-set image runs): `"none"` (from
+            scratch), `"simclr"` (SimCLR on the images of the training pool that the
+            run neither trains nor validates on, `keras_margin.data.unlabelled_pool`)
+            or `"transfer:DATASET"` (softmax on all of another image dataset, resized
+            to this one's image size); then trained with `head` like any run
+            (`keras_margin.studies.pretraining`).
+        pretraining_steps: optimizer steps of the pre-training (None: `steps`); a
+            transfer run stops early on its own validation split by `patience`.
     """
 
     study: str
@@ -125,6 +136,8 @@ class RunSpec:
     corruptions: tuple = ()
     attack_epsilons: tuple = ()
     robustness_test_size: int = 1000
+    pretraining: str = "none"
+    pretraining_steps: object = None
 
     def __post_init__(self):
         # A canonical sorted tuple, so equal options give equal keys however they came.
@@ -156,6 +169,15 @@ class RunSpec:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"`{name}` must be None or an integer >= 1; received {value!r}.")
+        check_pretraining(self.pretraining)
+        if self.pretraining != "none" and self.study != "closed-set":
+            raise ValueError(f"`pretraining` applies to closed-set runs; received study {self.study!r} "
+                             f"with pretraining {self.pretraining!r}.")
+        if self.pretraining_steps is not None and (
+                isinstance(self.pretraining_steps, bool) or not isinstance(self.pretraining_steps, int)
+                or self.pretraining_steps < 1):
+            raise ValueError("`pretraining_steps` must be None or an integer >= 1; received "
+                             f"{self.pretraining_steps!r}.")
         if self.remedy == "sub-center-cleaning" and self.head != "subcenterarcface":
             raise ValueError("`remedy` 'sub-center-cleaning' needs the subcenterarcface head; "
                              f"received head {self.head!r}.")
@@ -183,9 +205,22 @@ class RunSpec:
             extras += f" patience={self.patience}"
         if self.adversarial != "none":
             extras += f" adversarial={self.adversarial}"
+        if self.pretraining != "none":
+            extras += f" pretraining={self.pretraining}"
         head = head_label(self.head, self.head_options)
         return (f"{self.study} {self.dataset} {head} augment={self.augment} "
                 f"per-class={samples}{extras} seed={self.seed}")
 
     def as_dict(self):
         return dataclasses.asdict(self)
+
+
+def check_pretraining(pretraining):
+    """`pretraining` as given, if it is one of `PRETRAININGS` (`"transfer:DATASET"` for a
+    transfer); raises ValueError naming the argument otherwise."""
+    kind, _, dataset = str(pretraining).partition(":")
+    if (not isinstance(pretraining, str) or kind not in PRETRAININGS
+            or (kind == "transfer") != bool(dataset.strip())):
+        raise ValueError("`pretraining` must be 'none', 'simclr' or 'transfer:DATASET' (e.g. "
+                         f"'transfer:glyphs'); received {pretraining!r}.")
+    return pretraining

@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from keras_margin.studies import pretraining
 from keras_margin.studies.run_spec import ATTACK_STEPS
 from keras_margin.studies.run_spec import DEFAULT_ATTACK_EPSILONS
 from keras_margin.studies.run_spec import head_names
@@ -94,6 +95,8 @@ def run(spec, verbose=0):
         }
     if cleaning is not None:
         row["cleaning"] = cleaning
+    if getattr(history, "pretraining", None) is not None:
+        row["pretraining"] = history.pretraining
     if spec.study == "robustness":
         row["robustness"], row["robustness_metrics"] = _robustness(km, model, images, labels, spec)
     if spec.study == "embedding-picture":
@@ -126,11 +129,13 @@ def _load(km, spec):
 
 
 def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
-    """The reference recipe with `spec`'s head, augmentation and remedy; `extra_callbacks`
-    watch the training (`keras-margin tune` reports and prunes with one)."""
+    """The reference recipe with `spec`'s pre-training, head, augmentation and remedy;
+    `extra_callbacks` watch the training (`keras-margin tune` reports and prunes with
+    one). What the pre-training did is `history.pretraining`."""
     import tensorflow as tf
 
     backbone, policy = _backbone_and_policy(km, spec, train, info)
+    pretrained = pretraining.pretrain(km, spec, backbone, info)
     # The image studies have always mapped their policy without a seed (each layer draws
     # from its own seeded state); a per-element seed would change their draws.
     seed = None if policy.modality == "image" else spec.seed
@@ -152,11 +157,13 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
     elif spec.remedy == "margin-warmup":
         callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
     adversarial = {} if spec.adversarial == "none" else {"adversarial": spec.adversarial}
-    return km.models.fit_margin_model(
+    model, history = km.models.fit_margin_model(
         backbone, head, train, validation, epochs=epochs, steps_per_epoch=steps_per_epoch, loss=loss,
         learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks + list(extra_callbacks),
         patience=spec.patience, learning_rate_schedule=spec.learning_rate_schedule, **adversarial,
     )
+    history.pretraining = pretrained
+    return model, history
 
 
 def _heads(km, spec, info):
