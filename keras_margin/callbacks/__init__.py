@@ -11,6 +11,7 @@ _MODULES = {
     "AugmentationCheck": "augmentation_check",
     "AugmentationSchedule": "augmentation_schedule",
     "BestValidation": "best_validation",
+    "ClassMeanValidation": "class_mean_validation",
     "DeferredReweighting": "deferred_reweighting",
     "MarginWarmup": "margin_warmup",
     "ProgressiveResizing": "progressive_resizing",

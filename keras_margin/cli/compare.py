@@ -76,7 +76,8 @@ def add_arguments(parser):
     parser.add_argument("--open-set-samples-per-class",
                         help="training images per seen identity in the open-set study, or 'all' "
                         "(default: 100)")
-    parser.add_argument("--heads", help="comma-separated head specs: a head name, optionally with "
+    parser.add_argument("--heads", help="comma-separated head specs: a head name (or a loss on "
+                        "embeddings: triplet, contrastive, multisimilarity, supcon), optionally with "
                         "numeric options of the head as name:option=value[:option=value...], "
                         "e.g. softmax,arcface,arcface:scale=16,cosface:scale=16:margin=0.2; a head "
                         "with options is its own head in the report, e.g. 'arcface (scale=16)'")
@@ -379,12 +380,26 @@ def _check_head(km, head, options):
     from keras_margin.studies.run_spec import head_names
     from keras_margin.studies.runner import joint_head_options
 
+    from keras_margin.studies import pair_losses
+
     names = head_names(head)
     if len(names) > 1:
         for name in names:
             _check_head(km, name, tuple(joint_head_options(km, name, options).items()))
         return
-    head_class = km.heads.get(head)
+    if pair_losses.is_pair_loss(head):
+        try:
+            pair_losses.create(km, head, **dict(options))
+        except (TypeError, ValueError) as error:
+            text = ", ".join(f"{name}={value:g}" for name, value in options)
+            raise ValueError(f"--heads: options {text} of the {head} loss are refused "
+                             f"({error})") from None
+        return
+    try:
+        head_class = km.heads.get(head)
+    except ValueError as error:
+        raise ValueError(f"--heads: {error} Or a loss on embeddings: "
+                         f"{', '.join(pair_losses.PAIR_LOSSES)}.") from None
     for name, value in options:
         try:
             km.heads.create(head, 10, [1] * 10, **{name: value})

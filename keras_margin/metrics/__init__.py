@@ -16,6 +16,7 @@ from keras_margin.metrics.angles import (
     pairwise_center_angles,
 )
 from keras_margin.metrics.calibration import ExpectedCalibrationError, expected_calibration_error
+from keras_margin.metrics.class_means import class_means, nearest_class_mean_accuracy
 from keras_margin.metrics.classification import (
     PrecisionRecallF1,
     accuracy,
@@ -52,6 +53,7 @@ __all__ = [
     "angles_to_class_centers",
     "augmentation_affinity",
     "augmentation_diversity",
+    "class_means",
     "closed_set_metrics",
     "equal_error_rate",
     "expected_calibration_error",
@@ -59,6 +61,7 @@ __all__ = [
     "macro_precision_recall_f1",
     "mean_center_angle",
     "min_center_angle",
+    "nearest_class_mean_accuracy",
     "one_vs_rest_roc_auc",
     "open_set_metrics",
     "pair_scores",

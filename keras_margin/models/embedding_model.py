@@ -6,11 +6,20 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_margin.heads.normface import NormFace
 from keras_margin.losses._pairs import EmbeddingLoss
 from keras_margin.losses._pairs import l2_normalize
+from keras_margin.metrics.class_means import class_means
 from keras_margin.metrics.verification import DEFAULT_FAR_TARGETS
+from keras_margin.models.margin_model import MarginModel
 from keras_margin.models.margin_model import _is_array_like
 from keras_margin.utils import validation
+
+
+# `classifier`'s logit scale: the softmax of cosines in [-1, 1] needs a scale to become
+# confident; 16 is the low end of the margin heads' usual scales, and temperature
+# scaling refits it anyway.
+CLASSIFIER_SCALE = 16.0
 
 
 @keras.saving.register_keras_serializable(package="keras_margin")
@@ -31,6 +40,9 @@ class EmbeddingModel(keras.Model):
       embeddings (`x / max(||x||, 1e-12)`), also under a mixed-precision policy;
     - `model.evaluate_open_set(x, labels)` gives the open-set numbers: TAR@FAR, EER,
       ROC AUC, verification accuracy, rank-1 accuracy and MAP@R;
+    - `model.classifier(train, num_classes)` is a closed-set classifier: a
+      `MarginModel` on the same backbone whose centres are the class means of the
+      training embeddings (nearest class mean);
     - `model.export(path)` writes a SavedModel whose `serving_default` returns the
       `embedding` of `MarginModel.export` (and, with `thresholds`, the same
       `thresholds` and `verify` endpoints), with no labels and no keras_margin needed.
@@ -198,13 +210,42 @@ class EmbeddingModel(keras.Model):
         metrics.update(identification_metrics(embeddings, labels.reshape(-1), index=index))
         return metrics
 
+    def classifier(self, reference, num_classes, scale=CLASSIFIER_SCALE):
+        """A `MarginModel` that classifies by the nearest class mean of `reference`.
+
+        Its head is a `NormFace` whose centres are `keras_margin.metrics.class_means`
+        of the embeddings of `reference` (usually the training split, without
+        augmentation): logits `scale * cos(embedding, class mean)`. The backbone is
+        this model's own (shared, not copied). The predicted class does not depend on
+        `scale`; the probabilities do, which `MarginModel.calibrate_temperature` on
+        validation data corrects.
+
+        Args:
+            reference: a dataset (or iterable) of `(inputs, labels)` batches holding
+                every class.
+            num_classes: number of classes, >= 2.
+            scale: the logits' scale, > 0.
+
+        Returns:
+            A `MarginModel`, ready for `predict`, `calibrate_temperature` and `export`.
+        """
+        num_classes = validation.integer_at_least(num_classes, 2, "num_classes")
+        embeddings, labels = self._embed_labelled_batches(reference)
+        means = class_means(embeddings, labels, num_classes)
+        head = NormFace(num_classes, scale=scale)
+        head.build((None, means.shape[1]))
+        head.kernel.assign(means.T.astype(head.kernel.dtype))
+        return MarginModel(self.backbone, head)
+
     def _embed_labelled_batches(self, data):
         embeddings, labels = [], []
         for batch in data:
             inputs, batch_labels, _ = keras.utils.unpack_x_y_sample_weight(batch)
             if batch_labels is None:
                 raise ValueError("`x` must yield (inputs, labels) batches when `labels` is None.")
-            embeddings.append(np.asarray(self.predict_on_batch(inputs)))
+            # A direct call, not `predict_on_batch`: that traces a function per model and
+            # again for a last batch of another size.
+            embeddings.append(np.asarray(_unit_rows(self(inputs, training=False))))
             labels.append(np.asarray(batch_labels).reshape(-1))
         if not embeddings:
             raise ValueError("`x` is empty: open-set evaluation needs labelled examples.")

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 
 from keras_margin.callbacks.best_validation import BestValidation
+from keras_margin.callbacks.class_mean_validation import ClassMeanValidation
+from keras_margin.models.embedding_model import EmbeddingModel
 from keras_margin.models.margin_model import MarginModel
 from keras_margin.models.small_cnn import small_cnn
 from keras_margin.optimizers.lazy_adam import LazyAdam
@@ -82,15 +84,7 @@ def fit_margin_model(
     Returns:
         `(model, history)`: the trained `MarginModel` and the `History` of `fit`.
     """
-    if learning_rate_schedule not in SCHEDULES:
-        raise ValueError(f"`learning_rate_schedule` must be one of {', '.join(SCHEDULES)}; "
-                         f"received {learning_rate_schedule!r}.")
-    if patience is not None:
-        patience = validation_lib.integer_at_least(patience, 1, "patience")
-    if (patience is not None or learning_rate_schedule == "plateau") and validation is None:
-        raise ValueError("Early stopping and the plateau schedule need `validation` data.")
-    if learning_rate_schedule == "plateau" and patience is None:
-        raise ValueError("`learning_rate_schedule='plateau'` needs `patience`.")
+    patience = _check_recipe(learning_rate_schedule, patience, validation)
     if adversarial is not None:
         # Imported here: `keras_margin.robustness` sits above `models`.
         from keras_margin.robustness import adversarial_training
@@ -100,6 +94,99 @@ def fit_margin_model(
         model = MarginModel(backbone, heads=head, loss_weights=loss_weights, adversarial=adversarial)
     else:
         model = MarginModel(backbone, head, loss_weights=loss_weights, adversarial=adversarial)
+    sampling = any(getattr(one, "sample_rate", None)
+                   for one in (head.values() if isinstance(head, dict) else [head]))
+    optimizer_class = LazyAdam if sampling else keras.optimizers.Adam
+    return _fit(model, optimizer_class, dict(loss=loss, metrics=["accuracy"]), train, validation,
+                epochs, learning_rate, steps_per_epoch, verbose, callbacks, patience,
+                learning_rate_schedule)
+
+
+def fit_embedding_model(
+    backbone,
+    loss,
+    train,
+    validation,
+    reference,
+    num_classes,
+    epochs=15,
+    learning_rate=2e-3,
+    steps_per_epoch=None,
+    verbose=0,
+    callbacks=None,
+    patience=None,
+    learning_rate_schedule="cosine",
+):
+    """Trains `EmbeddingModel(backbone)` with a loss on embeddings, by the rules of
+    `fit_margin_model`: Adam, the same learning-rate schedules, the same early stopping.
+
+    A model of embeddings has no classifier, so its validation accuracy is that of the
+    nearest class mean (`keras_margin.callbacks.ClassMeanValidation`): the class means
+    of `reference`'s embeddings classify `validation`'s, after every epoch. Early
+    stopping and the plateau schedule watch that accuracy, as they watch a margin
+    head's; among equal accuracies the earlier epoch is kept (there is no validation
+    loss to break ties: the losses on embeddings need P x K batches).
+
+    Args:
+        backbone: a Keras model from inputs to embeddings.
+        loss: a loss on embeddings of `keras_margin.losses` (`TripletMarginLoss`, ...).
+        train: `tf.data.Dataset` of `(inputs, labels)` P x K batches
+            (`keras_margin.data.pk_batches`), finite.
+        validation: dataset of `(inputs, labels)` batches, or None (then no early
+            stopping and no plateau schedule).
+        reference: dataset of `(inputs, labels)` batches whose embeddings give the
+            class means, usually the training split without augmentation.
+        num_classes: number of classes.
+        epochs, learning_rate, steps_per_epoch, verbose, callbacks, patience,
+        learning_rate_schedule: as in `fit_margin_model`.
+
+    Returns:
+        `(model, history)`: the trained `EmbeddingModel` (`model.classifier(reference,
+        num_classes)` classifies) and the `History` of `fit`, with `training_steps`.
+
+    Example:
+
+    >>> import keras_margin as km
+    >>> split = km.data.load_training_split("digits", samples_per_class=10)
+    >>> train, val, test, info = km.data.load("digits", samples_per_class=10, with_info=True)
+    >>> batches = km.data.pk_batches(split.images, split.labels, classes_per_batch=10,
+    ...                              samples_per_class=4, seed=0)
+    >>> model, history = km.models.fit_embedding_model(
+    ...     km.models.small_cnn(embedding_dim=16, input_shape=info.input_shape),
+    ...     km.losses.TripletMarginLoss(margin=0.1, miner="batch_hard"), batches, val, train,
+    ...     info.num_classes, epochs=2, patience=5)
+    >>> classifier = model.classifier(train, info.num_classes)
+    """
+    patience = _check_recipe(learning_rate_schedule, patience, validation)
+    callbacks = list(callbacks or [])
+    if validation is not None:
+        # First: the callbacks after it read the accuracy it writes.
+        callbacks.insert(0, ClassMeanValidation(reference, validation, num_classes))
+    return _fit(EmbeddingModel(backbone), keras.optimizers.Adam, dict(loss=loss), train, None,
+                epochs, learning_rate, steps_per_epoch, verbose, callbacks, patience,
+                learning_rate_schedule, tie_breaker=None)
+
+
+def _check_recipe(learning_rate_schedule, patience, validation):
+    """The checks of the arguments every recipe shares; returns `patience`, checked."""
+    if learning_rate_schedule not in SCHEDULES:
+        raise ValueError(f"`learning_rate_schedule` must be one of {', '.join(SCHEDULES)}; "
+                         f"received {learning_rate_schedule!r}.")
+    if patience is not None:
+        patience = validation_lib.integer_at_least(patience, 1, "patience")
+    if (patience is not None or learning_rate_schedule == "plateau") and validation is None:
+        raise ValueError("Early stopping and the plateau schedule need `validation` data.")
+    if learning_rate_schedule == "plateau" and patience is None:
+        raise ValueError("`learning_rate_schedule='plateau'` needs `patience`.")
+    return patience
+
+
+def _fit(model, optimizer_class, compile_arguments, train, validation, epochs, learning_rate,
+         steps_per_epoch, verbose, callbacks, patience, learning_rate_schedule,
+         tie_breaker="val_loss"):
+    """Compiles and fits `model` by the recipe's schedule and early-stopping rule;
+    `validation` goes to `fit` (None when a callback validates). Returns `(model,
+    history)` with `history.training_steps`."""
     if steps_per_epoch is not None:
         train = train.repeat()
     epoch_steps = steps_per_epoch or max(int(train.cardinality()), 1)
@@ -113,12 +200,9 @@ def fit_margin_model(
             min_lr=learning_rate / 1000))
     best = None
     if patience is not None:
-        best = BestValidation(monitor="val_accuracy", patience=patience)
+        best = BestValidation(monitor="val_accuracy", patience=patience, tie_breaker=tie_breaker)
         callbacks.append(best)
-    sampling = any(getattr(one, "sample_rate", None)
-                   for one in (head.values() if isinstance(head, dict) else [head]))
-    optimizer_class = LazyAdam if sampling else keras.optimizers.Adam
-    model.compile(optimizer=optimizer_class(rate), loss=loss, metrics=["accuracy"])
+    model.compile(optimizer=optimizer_class(rate), **compile_arguments)
     _build_before_fit(model, train.element_spec)
     # shuffle=False: the pipelines of keras_margin.data reshuffle every epoch themselves.
     history = model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,

@@ -60,21 +60,25 @@ class Preset:
 
     def specs(self):
         """The `RunSpec`s of the grid, in the order they run."""
-        closed = grid("closed-set", [self.closed_set_dataset], self.heads, self.augments,
-                      self.samples_per_class, self.seeds, self.steps)
-        opened = grid("open-set", self.open_set_datasets, self.heads, self.augments,
-                      [self.open_set_samples_per_class], self.seeds, self.steps)
-        picture = grid("embedding-picture", [self.closed_set_dataset], self.picture_heads, ["none"],
-                       [100], [0], self.steps, embedding_dim=2)
-        chosen = {"closed-set": closed, "open-set": opened, "embedding-picture": picture,
-                  "long-tailed": self._difficulty("long-tailed", self.long_tailed,
-                                                  imbalance_ratio=self.imbalance_ratio,
-                                                  samples=self.long_tailed_samples_per_class),
-                  "label-noise": [spec for rate in self.label_noise_rates for spec in
-                                  self._difficulty("label-noise", self.label_noise, label_noise=rate)],
-                  "convergence": self._difficulty("convergence", self.convergence),
-                  "robustness": self._robustness()}
-        return [spec for study in STUDIES if study in self.studies for spec in chosen[study]]
+        # Built only for the studies chosen: a spec checks itself (a loss on embeddings
+        # refuses adversarial training), so an unchosen study must not be built.
+        chosen = {
+            "closed-set": lambda: grid("closed-set", [self.closed_set_dataset], self.heads,
+                                       self.augments, self.samples_per_class, self.seeds, self.steps),
+            "open-set": lambda: grid("open-set", self.open_set_datasets, self.heads, self.augments,
+                                     [self.open_set_samples_per_class], self.seeds, self.steps),
+            "embedding-picture": lambda: grid("embedding-picture", [self.closed_set_dataset],
+                                              self.picture_heads, ["none"], [100], [0], self.steps,
+                                              embedding_dim=2),
+            "long-tailed": lambda: self._difficulty("long-tailed", self.long_tailed,
+                                                    imbalance_ratio=self.imbalance_ratio,
+                                                    samples=self.long_tailed_samples_per_class),
+            "label-noise": lambda: [spec for rate in self.label_noise_rates for spec in
+                                    self._difficulty("label-noise", self.label_noise, label_noise=rate)],
+            "convergence": lambda: self._difficulty("convergence", self.convergence),
+            "robustness": self._robustness,
+        }
+        return [spec for study in STUDIES if study in self.studies for spec in chosen[study]()]
 
     def _robustness(self):
         evaluation = dict(corruptions=self.corruptions, attack_epsilons=self.attack_epsilons,

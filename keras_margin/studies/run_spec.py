@@ -170,6 +170,11 @@ class RunSpec:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"`{name}` must be None or an integer >= 1; received {value!r}.")
         check_pretraining(self.pretraining)
+        # Imported here: `pair_losses` reads `head_names` from this module.
+        from keras_margin.studies import pair_losses
+
+        if pair_losses.is_pair_loss(self.head):
+            pair_losses.check(self)
         if self.pretraining != "none" and self.study != "closed-set":
             raise ValueError(f"`pretraining` applies to closed-set runs; received study {self.study!r} "
                              f"with pretraining {self.pretraining!r}.")

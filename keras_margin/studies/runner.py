@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from keras_margin.studies import pair_losses
 from keras_margin.studies import pretraining
 from keras_margin.studies.run_spec import ATTACK_STEPS
 from keras_margin.studies.run_spec import DEFAULT_ATTACK_EPSILONS
@@ -132,17 +133,18 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
     """The reference recipe with `spec`'s pre-training, head, augmentation and remedy;
     `extra_callbacks` watch the training (`keras-margin tune` reports and prunes with
     one). What the pre-training did is `history.pretraining`."""
-    import tensorflow as tf
-
     backbone, policy = _backbone_and_policy(km, spec, train, info)
     pretrained = pretraining.pretrain(km, spec, backbone, info)
-    # The image studies have always mapped their policy without a seed (each layer draws
-    # from its own seeded state); a per-element seed would change their draws.
-    seed = None if policy.modality == "image" else spec.seed
-    train = policy.apply(train, seed=seed, batch_size=spec.batch_size).prefetch(tf.data.AUTOTUNE)
-    head = _heads(km, spec, info)
     steps_per_epoch = spec.validation_every or math.ceil(spec.steps / min(CURVE_POINTS, spec.steps))
     epochs = max(1, math.ceil(spec.steps / steps_per_epoch))
+    if pair_losses.is_pair_loss(spec.head):
+        model, history = pair_losses.train(
+            km, spec, backbone, lambda batches: _augmented(batches, policy, spec), train, validation,
+            info, epochs, steps_per_epoch, list(extra_callbacks), verbose)
+        history.pretraining = pretrained
+        return model, history
+    train = _augmented(train, policy, spec)
+    head = _heads(km, spec, info)
     loss, callbacks = "auto", []
     if spec.remedy == "class-weights":
         weights = km.data.class_weights(info.train_class_counts, kind="inverse_frequency")
@@ -164,6 +166,15 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
     )
     history.pretraining = pretrained
     return model, history
+
+
+def _augmented(batches, policy, spec):
+    import tensorflow as tf
+
+    # The image studies have always mapped their policy without a seed (each layer draws
+    # from its own seeded state); a per-element seed would change their draws.
+    seed = None if policy.modality == "image" else spec.seed
+    return policy.apply(batches, seed=seed, batch_size=spec.batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def _heads(km, spec, info):

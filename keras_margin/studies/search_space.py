@@ -2,7 +2,8 @@
 
 A head's space: the learning rate and the augmentation policy for every head; the
 scale when the head's constructor takes one (and the choice of `scale="auto"` when the
-head accepts it); the head's margins from `MARGIN_RANGES`. A test builds every head at
+head accepts it); the head's margins from `MARGIN_RANGES`; for a loss on embeddings
+(`triplet`, ...), its option from `PAIR_LOSS_RANGES`. A test builds every head at
 both ends of every range, so a range never leaves what the head accepts.
 """
 
@@ -35,6 +36,15 @@ MARGIN_RANGES = {
     "ldam": (("max_margin", 0.1, 1.0),),
     "sphereface": (("margin", 1, 4),),
     "largemarginsoftmax": (("margin", 1, 4),),
+}
+# The losses on embeddings (`studies.pair_losses`): (option, low, high, log), around
+# pytorch-metric-learning's defaults (triplet margin 0.05, FaceNet's 0.2; contrastive
+# negative margin 1; multi-similarity base 0.5; SupCon temperature 0.1).
+PAIR_LOSS_RANGES = {
+    "triplet": (("margin", 0.01, 0.5, True),),
+    "contrastive": (("neg_margin", 0.3, 1.5, False),),
+    "multisimilarity": (("base", 0.2, 0.8, False),),
+    "supcon": (("temperature", 0.03, 0.5, True),),
 }
 @dataclasses.dataclass(frozen=True)
 class Parameter:
@@ -75,6 +85,8 @@ def search_space(head, augments):
 
 
 def _head_space(head):
+    if head in PAIR_LOSS_RANGES:
+        return [Parameter(name, low, high, log=log) for name, low, high, log in PAIR_LOSS_RANGES[head]]
     space = []
     if "scale" in inspect.signature(km.heads.get(head).__init__).parameters:
         if accepts(head, scale="auto"):
@@ -130,4 +142,6 @@ def head_name(head):
     Raises:
         ValueError: for a name no head has.
     """
+    if head in PAIR_LOSS_RANGES:
+        return head
     return JOINT_SEPARATOR.join(km.heads.get(name).__name__.lower() for name in head_names(head))

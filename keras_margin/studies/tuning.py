@@ -326,7 +326,9 @@ class TuningData:
     Attributes:
         train, validation: the training and validation pipelines.
         info: the `DatasetInfo` of the training classes.
-        measure: `measure(model) -> float`, the objective on validation data.
+        measure: `measure(model, logs=None) -> float`, the objective on validation data
+            (`logs`: the epoch's Keras logs, read for a loss on embeddings while it
+            trains).
     """
 
     def __init__(self, train, validation, info, measure):
@@ -351,7 +353,7 @@ def load_tuning_data(settings):
         loaded = runner._load(km, template)
         images, labels = runner._as_arrays(loaded.validation)
         return TuningData(loaded.train, loaded.validation, loaded.info,
-                          lambda model: _accuracy(model, images, labels))
+                          lambda model, logs=None: _accuracy(model, images, labels, logs))
     data, identities = km.data.load_open_set(
         settings.dataset, samples_per_class=settings.samples_per_class, seed=settings.seed,
         batch_size=settings.batch_size, validation_identities=settings.validation_identities)
@@ -367,11 +369,11 @@ def load_tuning_data(settings):
         raise ValueError(f"`far`={settings.far:g} needs at least {math.ceil(1 / settings.far)} "
                          f"impostor pairs; the validation identities give {np.sum(~pairs.is_same)}")
     return TuningData(data.train, data.validation, data.info,
-                      lambda model: _tar_at_far(model, identities.images, pairs, settings.far))
+                      lambda model, logs=None: _tar_at_far(model, identities.images, pairs, settings.far))
 
 
 class PruningCallback(keras.callbacks.Callback):
-    """Reports `measure(model)` to the trial after every epoch; stops a trial the pruner
+    """Reports `measure(model, logs)` to the trial after every epoch; stops a trial the pruner
     rejects by raising `optuna.TrialPruned`."""
 
     def __init__(self, trial, measure):
@@ -379,7 +381,7 @@ class PruningCallback(keras.callbacks.Callback):
         self.trial, self.measure = trial, measure
 
     def on_epoch_end(self, epoch, logs=None):
-        value = _finite(self.measure(self.model))
+        value = _finite(self.measure(self.model, logs))
         self.trial.report(value, epoch)
         if self.trial.should_prune():
             raise optuna.TrialPruned(f"epoch {epoch + 1}: {value:.4f}")
@@ -489,7 +491,11 @@ def _alive(pid):
     return True
 
 
-def _accuracy(model, images, labels):
+def _accuracy(model, images, labels, logs=None):
+    if not hasattr(model, "head"):
+        # A loss on embeddings while it trains: its classifier is the nearest class mean,
+        # whose accuracy on this validation split `ClassMeanValidation` has just logged.
+        return float(logs["val_accuracy"])
     _, probabilities = runner._embed_and_classify(model, images)
     return float(np.mean(np.argmax(probabilities, axis=-1) == labels))
 

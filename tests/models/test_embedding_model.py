@@ -169,3 +169,26 @@ def test_a_backbone_trained_elsewhere_exports_without_fit(tmp_path):
     served = ServingModel(path)(images)  # what `keras-margin embed | enroll | search` read
     assert set(served) == {"embedding"}
     np.testing.assert_allclose(served["embedding"], model.predict(images, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_the_classifier_is_the_nearest_class_mean_on_the_same_backbone():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(30, 5)).astype("float32")
+    y = (np.arange(30) % 3).astype("int32")
+    backbone = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4)])
+    model = km.models.EmbeddingModel(backbone)
+    reference = tf.data.Dataset.from_tensor_slices((x, y)).batch(7)
+    classifier = model.classifier(reference, num_classes=3)
+    assert isinstance(classifier, km.MarginModel) and classifier.backbone is backbone
+    embeddings = np.asarray(backbone(x), np.float64)
+    means = km.metrics.class_means(embeddings, y, 3)
+    np.testing.assert_allclose(np.asarray(classifier.head.class_centers), means, atol=1e-6)
+    queries = rng.normal(size=(12, 5)).astype("float32")
+    query_embeddings = np.asarray(backbone(queries), np.float64)
+    predicted = np.argmax(classifier.predict(queries, verbose=0), axis=-1)
+    np.testing.assert_array_equal(predicted, np.argmax(query_embeddings @ means.T, axis=-1))
+    assert np.isfinite(classifier.calibrate_temperature(reference))
+    with pytest.raises(ValueError, match="num_classes"):
+        model.classifier(reference, num_classes=1)
+    with pytest.raises(ValueError, match="class 3 has no embedding"):
+        model.classifier(reference, num_classes=4)

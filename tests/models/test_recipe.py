@@ -83,3 +83,40 @@ def test_bad_recipe_arguments_raise_before_training():
         km.models.fit_margin_model(backbone, km.heads.CosFace(8), _data(), None, patience=2)
     with pytest.raises(ValueError, match="patience"):
         km.models.fit_margin_model(backbone, km.heads.CosFace(8), _data(), _data(), patience=0)
+
+
+def _pk_data(shift=3.0):
+    # Four well-separated classes in 6-D, 8 examples each, in P x K batches.
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(4), 8).astype("int32")
+    x = (np.eye(6)[labels] * shift + rng.normal(scale=0.3, size=(32, 6))).astype("float32")
+    batches = km.data.pk_batches(x, labels, classes_per_batch=4, samples_per_class=2, seed=0)
+    return batches, tf.data.Dataset.from_tensor_slices((x, labels)).batch(8)
+
+
+def test_an_embedding_loss_trains_and_stops_on_the_class_mean_accuracy():
+    batches, plain = _pk_data()
+    backbone = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+    model, history = km.models.fit_embedding_model(
+        backbone, km.losses.TripletMarginLoss(margin=0.2, miner="batch_hard"), batches, plain, plain,
+        num_classes=4, epochs=20, steps_per_epoch=2, learning_rate=0.0, patience=2)
+    # A rate of 0: the first check is the best, and two more end the run.
+    assert history.training_steps == {"max_steps": 40, "steps_used": 6, "best_step": 2,
+                                      "stopped_early": True}
+    accuracies = history.history["val_accuracy"]
+    assert len(accuracies) == 3 and len(set(accuracies)) == 1
+    embeddings = np.concatenate([np.asarray(backbone(x)) for x, _ in plain])
+    labels = np.concatenate([np.asarray(y) for _, y in plain])
+    assert accuracies[0] == km.metrics.nearest_class_mean_accuracy(embeddings, labels, embeddings,
+                                                                   labels, 4)
+    assert isinstance(model, km.models.EmbeddingModel) and model.backbone is backbone
+
+    # It learns: from a start that mixes the classes up, the accuracy rises.
+    backbone = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+    _, learned = km.models.fit_embedding_model(
+        backbone, km.losses.SupConLoss(), batches, plain, plain, 4, epochs=8, steps_per_epoch=4,
+        learning_rate=0.05, patience=8)
+    assert learned.history["val_accuracy"][-1] == 1.0
+    with pytest.raises(ValueError, match="validation"):
+        km.models.fit_embedding_model(backbone, km.losses.SupConLoss(), batches, None, plain, 4,
+                                      patience=2)

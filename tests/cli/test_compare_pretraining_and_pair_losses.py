@@ -1,4 +1,5 @@
-"""`keras-margin compare --pretraining`: a grid axis of closed-set image runs; bad input."""
+"""`keras-margin compare --pretraining` (a grid axis of closed-set image runs) and losses on
+embeddings in `--heads`: runs and bad input."""
 
 import argparse
 import json
@@ -61,3 +62,18 @@ def test_bad_pretraining_is_one_line_and_exit_2(tmp_path, capsys, arguments, mes
     assert status == 2
     assert error.count("\n") == 1 and message in error
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--heads", "triplet:margin=-1"], "--heads: options margin=-1 of the triplet loss are refused"),
+    (["--heads", "triplet:bogus=1"], "of the triplet loss are refused"),
+    (["--heads", "softmax+triplet"], "trains alone, not in a joint model"),
+    (["--heads", "triplet", "--augment", "strong"], "'strong' policy mixes images and labels"),
+    (["--heads", "tripletface"], "Or a loss on embeddings: triplet, contrastive, multisimilarity, supcon"),
+])
+def test_bad_pair_losses_are_one_line_and_exit_2(tmp_path, capsys, arguments, message):
+    status = main(["compare", "--output", str(tmp_path / "out"), "--dataset", "digits",
+                   "--studies", "closed-set", *arguments])
+    error = capsys.readouterr().err
+    assert status == 2
+    assert error.count("\n") == 1 and message in error
