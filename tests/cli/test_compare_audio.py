@@ -22,11 +22,18 @@ TINY_OPEN_SET = ["--task", "audio", "--preset", "quick", "--studies", "open-set"
                  "--seeds", "0", "--steps", "2"]
 
 
+@pytest.fixture(scope="module")
+def audio_cache(tmp_path_factory):
+    """One cache folder for the file: both tests read the same PROGRAMS and NOTES, so
+    the second reads the clips the first rendered instead of rendering them again."""
+    return tmp_path_factory.mktemp("audio-cache")
+
+
 @pytest.fixture
-def small_instruments(monkeypatch, tmp_path_factory):
+def small_instruments(monkeypatch, audio_cache):
     """`instruments` and `instruments-open` restricted to PROGRAMS, cached in a temporary
     folder, so that the grid renders little and nothing lands in ~/.cache."""
-    monkeypatch.setenv("KERAS_MARGIN_CACHE_DIR", str(tmp_path_factory.mktemp("audio-cache")))
+    monkeypatch.setenv("KERAS_MARGIN_CACHE_DIR", str(audio_cache))
     load_audio = importlib.import_module("keras_margin.data.load_audio")
     monkeypatch.setitem(load_audio.AUDIO_SOURCES, "instruments",
                         lambda cache_dir: instruments.read(PROGRAMS, NOTES, cache_dir))

@@ -1,5 +1,7 @@
 """`keras-margin tune`: a tiny real search, resuming after SIGKILL, `compare --tuned`, bad input."""
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -7,12 +9,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+import types
 
 import optuna
 import pytest
 
 import keras_margin as km
 from keras_margin.cli.main import main
+from keras_margin.studies import search_space
 from keras_margin.studies.search_space import settings_from_params
 
 TINY = ["--dataset", "digits", "--samples-per-class", "5", "--steps", "2", "--augment", "none,light"]
@@ -32,25 +36,73 @@ class _UnreadTestSplit:
         raise AssertionError("tune iterated the test split")
 
 
-def test_tune_writes_the_summary_and_compare_tuned_runs_the_head_with_its_best(
-        tmp_path, capsys, monkeypatch):
+def _count(database, query, *parameters):
+    try:
+        with sqlite3.connect(database, timeout=1) as connection:
+            return connection.execute(query, parameters).fetchone()[0]
+    except sqlite3.OperationalError:  # the tables do not exist yet, or are locked
+        return 0
+
+
+@pytest.fixture(scope="module")
+def killed_and_resumed(tmp_path_factory):
+    """A search killed with SIGKILL while its second trial trains, then run again to the
+    end in this process, its output captured and the test split handed to it unreadable.
+    Both tests below read it: the resume is the search whose summary and `--tuned` use
+    are checked, so no second search trains."""
+    output = tmp_path_factory.mktemp("searched") / "tune"
+    arguments = ["tune", *TINY, "--heads", "cosface", "--trials", "2", "--output", str(output)]
+    process = subprocess.Popen([sys.executable, "-m", "keras_margin.cli.main", *arguments],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    database = output / "tune.db"
+    # Kill it while a trial trains (its process and all its parameters recorded), after
+    # one finished. A trial suggests its parameters in the order of the space, so the
+    # last one recorded means all are.
+    last = search_space.search_space("cosface", ("none", "light"))[-1]
+    assert not last.condition
+    worker = ("SELECT COUNT(*) FROM trials JOIN trial_user_attributes USING (trial_id) "
+              "WHERE state = 'RUNNING' AND key = 'worker'")
+    params = ("SELECT COUNT(*) FROM trials JOIN trial_params USING (trial_id) "
+              "WHERE state = 'RUNNING' AND param_name = ?")
+    deadline = time.monotonic() + 600
+    while not (_count(database, "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'") >= 1
+               and _count(database, worker) == 1 and _count(database, params, last.name) == 1):
+        assert process.poll() is None and time.monotonic() < deadline, "the search ended before the kill"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    killed = _count(database, "SELECT number FROM trials WHERE state = 'RUNNING'")
+    finished_before = _count(database, "SELECT COUNT(*) FROM trials WHERE state IN ('COMPLETE', 'PRUNED')")
+
     load = km.data.load
 
     def without_test(*args, **kwargs):
         train, validation, _, info = load(*args, **kwargs)
         return train, validation, _UnreadTestSplit(), info
 
-    monkeypatch.setattr(km.data, "load", without_test)
     _UnreadTestSplit.used.clear()
-    output = tmp_path / "tune"
-    assert main(["tune", *TINY, "--heads", "cosface", "--trials", "2", "--output", str(output)]) == 0
-    assert _UnreadTestSplit.used == []
-    printed = capsys.readouterr()
-    assert "tuning cosface on closed-set digits: 2 trials each, 2 steps per trial" in printed.out
-    lines = printed.out.splitlines()
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        patch.setattr(km.data, "load", without_test)
+        status = main(arguments)
+    return types.SimpleNamespace(output=output, database=database, killed=killed,
+                                 finished_before=finished_before, status=status,
+                                 out=out.getvalue(), err=err.getvalue(),
+                                 used=list(_UnreadTestSplit.used))
+
+
+def test_tune_writes_the_summary_and_compare_tuned_runs_the_head_with_its_best(
+        killed_and_resumed, tmp_path, capsys):
+    searched = killed_and_resumed
+    output = searched.output
+    assert searched.status == 0
+    assert searched.used == []
+    assert "tuning cosface on closed-set digits: 2 trials each, 2 steps per trial" in searched.out
+    lines = searched.out.splitlines()
     header = next(index for index, line in enumerate(lines) if line.startswith("head"))
     assert lines[header].split()[:3] == ["head", "validation", "accuracy"]
-    assert "cosface: 100%" in printed.err  # the progress bar
+    assert "cosface: 100%" in searched.err  # the progress bar
 
     best = json.loads((output / "best_params.json").read_text())
     url = f"sqlite:///{output / 'tune.db'}"
@@ -63,7 +115,6 @@ def test_tune_writes_the_summary_and_compare_tuned_runs_the_head_with_its_best(
     assert set(entry["head_options"]) == {"scale", "margin"}
     assert lines[header + 1].split()[:4] == ["cosface", f"{top.value:.4f}", str(top.number), "2"]
 
-    monkeypatch.setattr(km.data, "load", load)
     study = tmp_path / "compare"
     assert main(["compare", "--preset", "quick", "--dataset", "digits", "--studies", "closed-set",
                  "--samples-per-class", "5", "--seeds", "0", "--steps", "2", "--tuned", str(output),
@@ -75,37 +126,13 @@ def test_tune_writes_the_summary_and_compare_tuned_runs_the_head_with_its_best(
     assert (spec["learning_rate"], spec["augment"]) == (cosface["learning_rate"], cosface["augment"])
 
 
-def _count(database, query):
-    try:
-        with sqlite3.connect(database, timeout=1) as connection:
-            return connection.execute(query).fetchone()[0]
-    except sqlite3.OperationalError:  # the tables do not exist yet, or are locked
-        return 0
-
-
-def test_tune_resumes_after_sigkill_with_no_lost_or_duplicated_trial(tmp_path):
-    output = tmp_path / "tune"
-    arguments = ["tune", *TINY, "--heads", "softmax", "--trials", "2", "--output", str(output)]
-    process = subprocess.Popen([sys.executable, "-m", "keras_margin.cli.main", *arguments],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    database = output / "tune.db"
-    # Kill it while a trial trains (its process and both parameters recorded), after one finished.
-    worker = ("SELECT COUNT(*) FROM trials JOIN trial_user_attributes USING (trial_id) "
-              "WHERE state = 'RUNNING' AND key = 'worker'")
-    params = "SELECT COUNT(*) FROM trials JOIN trial_params USING (trial_id) WHERE state = 'RUNNING'"
-    deadline = time.monotonic() + 600
-    while not (_count(database, "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'") >= 1
-               and _count(database, worker) == 1 and _count(database, params) == 2):
-        assert process.poll() is None and time.monotonic() < deadline, "the search ended before the kill"
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    killed = _count(database, "SELECT number FROM trials WHERE state = 'RUNNING'")
-    finished_before = _count(database, "SELECT COUNT(*) FROM trials WHERE state IN ('COMPLETE', 'PRUNED')")
-
-    assert main(arguments) == 0
-    best = json.loads((output / "best_params.json").read_text())["heads"]["softmax"]
-    trials = optuna.load_study(study_name=best["study_name"], storage=f"sqlite:///{database}").trials
+def test_tune_resumes_after_sigkill_with_no_lost_or_duplicated_trial(killed_and_resumed):
+    searched = killed_and_resumed
+    killed, finished_before = searched.killed, searched.finished_before
+    assert searched.status == 0
+    best = json.loads((searched.output / "best_params.json").read_text())["heads"]["cosface"]
+    trials = optuna.load_study(study_name=best["study_name"],
+                               storage=f"sqlite:///{searched.database}").trials
     finished = [trial for trial in trials if trial.state in (optuna.trial.TrialState.COMPLETE,
                                                              optuna.trial.TrialState.PRUNED)]
     assert len(finished) == 2 and best["finished"] == 2
