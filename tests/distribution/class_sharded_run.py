@@ -39,8 +39,11 @@ def build(sample_rate, sharded):
     rng = np.random.default_rng(0)
     for variable in model.trainable_variables:
         value = rng.normal(size=variable.shape).astype("float32") * 0.5
-        # Placed like the variable: assigning a host array would drop its sharding.
-        variable.assign(jax.device_put(value, variable.value.sharding))
+        # Sharded: placed like the variable, as assigning a host array would drop its
+        # sharding. One device: left uncommitted like the rest of the state (optimizer,
+        # seed, metrics), or the first step would see other placements than the second
+        # and compile the train step twice.
+        variable.assign(jax.device_put(value, variable.value.sharding) if sharded else value)
     return model
 
 
