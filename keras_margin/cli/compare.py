@@ -61,7 +61,10 @@ def add_arguments(parser):
     parser.add_argument("--open-set", help="comma-separated open-set datasets, e.g. mnist-5k-open, "
                         "fashion-mnist-open, glyphs; 'none' switches the study off")
     parser.add_argument("--studies", help="comma-separated studies to run: closed-set, open-set, "
-                        "embedding-picture, long-tailed, label-noise, convergence, robustness "
+                        "embedding-picture, long-tailed, label-noise, convergence, robustness; "
+                        "ssl, transfer (the closed-set grid from scratch and pre-trained by SimCLR "
+                        "or on the other of mnist-5k and glyphs), pair-losses (the closed-set and "
+                        "open-set grids with the triplet loss added to the heads) "
                         "(default: the preset's)")
     parser.add_argument("--adversarial", help="robustness study: comma-separated adversarial "
                         "training settings, 'none' or method:epsilon=E[:steps=N:step_size=S:loss=L], "
@@ -215,9 +218,14 @@ def _with_pretraining(specs, args):
     """Each closed-set spec once per --pretraining; the other studies' specs once, from
     scratch (pre-training applies to closed-set image runs)."""
     if args.pretraining is None:
-        if args.pretraining_steps is not None:
-            raise ValueError("--pretraining-steps needs --pretraining")
-        return specs
+        if args.pretraining_steps is None:
+            return specs
+        if all(spec.pretraining == "none" for spec in specs):
+            raise ValueError("--pretraining-steps needs --pretraining or --studies ssl or transfer")
+        if args.pretraining_steps < 1:
+            raise ValueError(f"--pretraining-steps must be >= 1; received {args.pretraining_steps}")
+        return [spec if spec.pretraining == "none" else
+                dataclasses.replace(spec, pretraining_steps=args.pretraining_steps) for spec in specs]
     if args.task != "image":
         raise ValueError("--pretraining applies to --task image")
     from keras_margin.studies.run_spec import check_pretraining
@@ -254,10 +262,10 @@ def _preset(args, presets):
             overrides[field] = () if value.strip() == "none" else _names(value, flag)
     if args.studies is not None:
         overrides["studies"] = _names(args.studies, "studies")
-        unknown = sorted(set(overrides["studies"]) - set(studies.STUDIES))
+        unknown = sorted(set(overrides["studies"]) - set(studies.GRID_STUDIES))
         if unknown:
             raise ValueError(f"unknown --studies {', '.join(unknown)}; choose from: "
-                             f"{', '.join(studies.STUDIES)}")
+                             f"{', '.join(studies.GRID_STUDIES)}")
     overrides.update(_size_overrides(args))
     return dataclasses.replace(presets[args.preset], **overrides)
 

@@ -15,9 +15,10 @@ from keras_margin.studies.presets import TextPreset
 from keras_margin.studies.presets import grid
 from keras_margin.studies.report import write_report
 from keras_margin.studies.results_file import ResultsFile
+from keras_margin.studies.presets import GRID_STUDIES
 from keras_margin.studies.run_spec import STUDIES
 from keras_margin.studies.run_spec import RunSpec
 from keras_margin.studies.study import RESULTS_FILE_NAME
 from keras_margin.studies.study import run_study
 
-__all__ = ["AUDIO_PRESETS", "AudioPreset", "PRESETS", "Preset", "RESULTS_FILE_NAME", "STUDIES", "TEXT_PRESETS", "TextPreset", "ResultsFile", "RunSpec", "grid", "run_study", "write_report"]
+__all__ = ["AUDIO_PRESETS", "AudioPreset", "GRID_STUDIES", "PRESETS", "Preset", "RESULTS_FILE_NAME", "STUDIES", "TEXT_PRESETS", "TextPreset", "ResultsFile", "RunSpec", "grid", "run_study", "write_report"]

@@ -7,6 +7,15 @@ from keras_margin.studies.head_spec import parse_head_spec
 from keras_margin.studies.run_spec import STUDIES
 from keras_margin.studies.run_spec import RunSpec
 
+# Grids that `--studies` names besides the studies of `RunSpec`: closed-set (and, for
+# pair losses, open-set) runs that vary how the backbone starts or what trains it.
+GRID_STUDIES = STUDIES + ("ssl", "transfer", "pair-losses")
+# The transfer source of `"transfer"` for each closed-set dataset: the other one of the
+# two the pre-training study is about (the same channels, resized to each other's size).
+TRANSFER_SOURCES = {"mnist-5k": "glyphs", "glyphs": "mnist-5k"}
+# The loss on embeddings that `"pair-losses"` adds to the heads.
+PAIR_LOSS_HEADS = ("triplet",)
+
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
@@ -25,7 +34,11 @@ class Preset:
       `heads` x `adversarial` (adversarial-training specs, `"none"` for plain training)
       x `seeds`, each run measured under corruptions and PGD (`corruptions`,
       `attack_epsilons`, `robustness_test_size`; see `RunSpec`). Only in `studies`
-      that name it.
+      that name it;
+    - `"ssl"`, `"transfer"`: the closed-set grid once from scratch and once pre-trained,
+      by SimCLR on the unlabelled pool or on the other dataset of `TRANSFER_SOURCES`
+      (`RunSpec.pretraining`); `"pair-losses"`: the closed-set and open-set grids with
+      `PAIR_LOSS_HEADS` added to `heads`. A run that two of them share runs once.
 
     An empty tuple switches a study off, and so does leaving it out of `studies`.
     """
@@ -63,8 +76,7 @@ class Preset:
         # Built only for the studies chosen: a spec checks itself (a loss on embeddings
         # refuses adversarial training), so an unchosen study must not be built.
         chosen = {
-            "closed-set": lambda: grid("closed-set", [self.closed_set_dataset], self.heads,
-                                       self.augments, self.samples_per_class, self.seeds, self.steps),
+            "closed-set": self._closed_set,
             "open-set": lambda: grid("open-set", self.open_set_datasets, self.heads, self.augments,
                                      [self.open_set_samples_per_class], self.seeds, self.steps),
             "embedding-picture": lambda: grid("embedding-picture", [self.closed_set_dataset],
@@ -78,7 +90,31 @@ class Preset:
             "convergence": lambda: self._difficulty("convergence", self.convergence),
             "robustness": self._robustness,
         }
-        return [spec for study in STUDIES if study in self.studies for spec in chosen[study]()]
+        chosen.update(ssl=lambda: self._pretrained("simclr"),
+                      transfer=lambda: self._pretrained(f"transfer:{self._transfer_source()}"),
+                      **{"pair-losses": self._pair_losses})
+        specs = [spec for study in GRID_STUDIES if study in self.studies for spec in chosen[study]()]
+        return list({spec.key: spec for spec in specs}.values())
+
+    def _closed_set(self, heads=None):
+        return grid("closed-set", [self.closed_set_dataset], heads or self.heads, self.augments,
+                    self.samples_per_class, self.seeds, self.steps)
+
+    def _pretrained(self, pretraining):
+        return [dataclasses.replace(spec, pretraining=choice) for spec in self._closed_set()
+                for choice in ("none", pretraining)]
+
+    def _transfer_source(self):
+        if self.closed_set_dataset not in TRANSFER_SOURCES:
+            raise ValueError(f"the transfer study pre-trains {', '.join(TRANSFER_SOURCES)} on each "
+                             f"other; for {self.closed_set_dataset!r} give the source with "
+                             "--studies closed-set --pretraining none,transfer:DATASET")
+        return TRANSFER_SOURCES[self.closed_set_dataset]
+
+    def _pair_losses(self):
+        heads = self.heads + tuple(head for head in PAIR_LOSS_HEADS if head not in self.heads)
+        return self._closed_set(heads) + grid("open-set", self.open_set_datasets, heads, self.augments,
+                                              [self.open_set_samples_per_class], self.seeds, self.steps)
 
     def _robustness(self):
         evaluation = dict(corruptions=self.corruptions, attack_epsilons=self.attack_epsilons,

@@ -36,6 +36,14 @@ def test_each_pretraining_is_a_closed_set_run_and_the_report_compares_them(tmp_p
     assert "resuming: 2 of 2 runs" in capsys.readouterr().out
 
 
+def test_pretraining_steps_go_to_the_pre_trained_runs_of_the_ssl_study():
+    specs = [RunSpec(study="closed-set", dataset="digits", head="softmax", augment="none",
+                     samples_per_class=10, seed=0, steps=2, pretraining=pretraining)
+             for pretraining in ("none", "simclr")]
+    args = argparse.Namespace(pretraining=None, pretraining_steps=7, task="image")
+    assert [s.pretraining_steps for s in compare._with_pretraining(specs, args)] == [None, 7]
+
+
 def test_other_studies_run_once_from_scratch():
     closed = RunSpec(study="closed-set", dataset="digits", head="softmax", augment="none",
                      samples_per_class=10, seed=0, steps=2)
@@ -51,7 +59,10 @@ def test_other_studies_run_once_from_scratch():
     ([*TINY, "--pretraining", "imagenet"], "--pretraining: `pretraining` must be 'none', 'simclr' or "
      "'transfer:DATASET'"),
     ([*TINY, "--pretraining", "transfer:"], "--pretraining: `pretraining` must be"),
-    ([*TINY, "--pretraining-steps", "5"], "--pretraining-steps needs --pretraining"),
+    ([*TINY, "--pretraining-steps", "5"], "--pretraining-steps needs --pretraining or --studies ssl"),
+    ([*TINY[:-2], "--studies", "transfer"], "for 'digits' give the source with --studies closed-set "
+     "--pretraining none,transfer:DATASET"),
+    ([*TINY[:-2], "--studies", "ssl", "--pretraining-steps", "0"], "--pretraining-steps must be >= 1"),
     ([*TINY, "--pretraining", "simclr", "--pretraining-steps", "0"], "--pretraining-steps must be >= 1"),
     (["--task", "text", "--pretraining", "simclr"], "--pretraining applies to --task image"),
     ([*TINY, "--pretraining", "transfer:faces"], "faces"),

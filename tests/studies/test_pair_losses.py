@@ -59,3 +59,14 @@ def test_tune_searches_each_loss_option_inside_what_the_loss_accepts(name):
     for value in (low, high):
         pair_losses.create(km, name, **{option: value})
     assert search_space.head_name(name) == name
+
+
+def test_the_pair_losses_study_adds_the_triplet_loss_to_both_grids():
+    from keras_margin import studies
+
+    preset = dataclasses.replace(studies.PRESETS["quick"], heads=("softmax", "arcface"),
+                                 augments=("none",), samples_per_class=(10,), seeds=(0,),
+                                 studies=("pair-losses",))
+    assert sorted((s.study, s.head) for s in preset.specs()) == [
+        (study, head) for study in ("closed-set", "open-set")
+        for head in ("arcface", "softmax", "triplet")]

@@ -71,3 +71,21 @@ def test_runs_without_pretraining_keep_their_keys_and_labels():
     assert plain.key == "8995abd430e6303c"
     assert plain.key != SPEC.key != dataclasses.replace(SPEC, pretraining_steps=3).key
     assert "pretraining" not in plain.label() and "pretraining=simclr" in SPEC.label()
+
+
+def test_the_ssl_and_transfer_studies_are_the_closed_set_grid_from_scratch_and_pre_trained():
+    from keras_margin import studies
+
+    preset = dataclasses.replace(studies.PRESETS["quick"], heads=("softmax", "triplet"),
+                                 augments=("none",), samples_per_class=(10,), seeds=(0, 1),
+                                 studies=("closed-set", "ssl", "transfer"))
+    runs = [(s.study, s.head, s.seed, s.pretraining) for s in preset.specs()]
+    # The from-scratch runs that closed-set, ssl and transfer share run once.
+    assert sorted(runs) == sorted((study, head, seed, pretraining)
+                                  for study in ["closed-set"] for head in ("softmax", "triplet")
+                                  for seed in (0, 1)
+                                  for pretraining in ("none", "simclr", "transfer:glyphs"))
+    glyphs = dataclasses.replace(preset, closed_set_dataset="glyphs", studies=("transfer",))
+    assert {s.pretraining for s in glyphs.specs()} == {"none", "transfer:mnist-5k"}
+    with pytest.raises(ValueError, match="for 'digits' give the source with"):
+        dataclasses.replace(preset, closed_set_dataset="digits").specs()
