@@ -28,6 +28,11 @@ PAIR_LOSSES = {
 }
 
 
+# Image policies a loss on embeddings cannot train with: "strong" ends in MixUp or
+# CutMix, whose mixed images have soft labels and no class to pair them by.
+REFUSED_POLICIES = ("strong",)
+
+
 def is_pair_loss(head):
     """Whether the study head `head` is, or jointly holds, a loss on embeddings."""
     return any(name in PAIR_LOSSES for name in head_names(head))
@@ -80,6 +85,6 @@ def check(spec):
     if spec.remedy != "none" or spec.adversarial != "none":
         raise ValueError(f"head {spec.head!r} is a loss on embeddings: `remedy` and `adversarial` "
                          f"must be 'none'; received {spec.remedy!r} and {spec.adversarial!r}.")
-    if spec.augment == "strong":
+    if spec.augment in REFUSED_POLICIES:
         raise ValueError(f"head {spec.head!r} is a loss on embeddings: the 'strong' policy mixes "
                          "images and labels (MixUp, CutMix), which pair losses cannot train on.")

@@ -11,6 +11,7 @@ import dataclasses
 import inspect
 
 import keras_margin as km
+from keras_margin.studies import pair_losses
 from keras_margin.studies.run_spec import JOINT_SEPARATOR
 from keras_margin.studies.run_spec import head_names
 
@@ -71,12 +72,15 @@ class Parameter:
 def search_space(head, augments):
     """The `Parameter`s searched for `head`: its scale when it has one ("auto" too when
     the head accepts it), its margins (`MARGIN_RANGES`), the learning rate and the
-    augmentation policy among `augments`.
+    augmentation policy among `augments` (for a loss on embeddings, those it can train
+    with: not `pair_losses.REFUSED_POLICIES`).
 
     A joint model (`"softmax+arcface"`) searches the learning rate, the augmentation
     and the options of its margin heads: `RunSpec` gives its `head_options` to every
     head but `softmax`, so those are what can be tuned.
     """
+    if pair_losses.is_pair_loss(head):
+        augments = [name for name in augments if name not in pair_losses.REFUSED_POLICIES]
     space = [Parameter("learning_rate", *LEARNING_RATE_RANGE, log=True),
              Parameter("augment", choices=tuple(augments))]
     for name in _option_heads(head):

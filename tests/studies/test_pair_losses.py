@@ -53,7 +53,10 @@ def test_what_a_pair_loss_cannot_do_is_refused_by_the_spec(fields, message):
 def test_tune_searches_each_loss_option_inside_what_the_loss_accepts(name):
     from keras_margin.studies import search_space
 
-    space = {parameter.name: parameter for parameter in search_space.search_space(name, ("none",))}
+    space = {parameter.name: parameter
+             for parameter in search_space.search_space(name, ("none", "standard", "strong"))}
+    # Every image policy but the one that mixes labels.
+    assert space["augment"].choices == ("none", "standard")
     (option, low, high, _), = search_space.PAIR_LOSS_RANGES[name]
     assert set(space) == {"learning_rate", "augment", option}
     for value in (low, high):
