@@ -8,22 +8,16 @@ from keras_margin.augment.augmentation_layer import AugmentationLayer
 from keras_margin.augment.policy import Policy
 from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
-from keras_margin.data.sources import instruments
-from keras_margin.data.sources import spoken_digits
+from keras_margin.data.sources import modality_of
+from keras_margin.data.sources import sources_of
 
-# name -> read(cache_dir) -> AudioSourceData.
-AUDIO_SOURCES = {
-    "instruments": lambda cache_dir: instruments.read(cache_dir=cache_dir),
-    "spoken-digits": lambda cache_dir: spoken_digits.read(cache_dir=cache_dir),
-}
-
-# The audio datasets of `keras_margin.data.load_open_set`.
-AUDIO_OPEN_SETS = ("instruments-open",)
+# `load_audio`'s view of the registry: name -> read(cache_dir) -> AudioSourceData.
+AUDIO_SOURCES = sources_of("audio")
 
 
 def is_audio_dataset(name):
     """True if `name` is a dataset of `load_audio` or an audio open set."""
-    return name in AUDIO_SOURCES or name in AUDIO_OPEN_SETS
+    return modality_of(name) == "audio"
 
 
 def load_audio(

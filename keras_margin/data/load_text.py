@@ -2,15 +2,12 @@
 
 from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
-from keras_margin.data.sources import fortunes
-from keras_margin.data.sources import food_reviews
+from keras_margin.data.sources import sources_of
 from keras_margin.data.text_source import TextSourceData
 from keras_margin.utils import validation
 
-TEXT_SOURCES = {
-    "fortunes": fortunes.read,
-    "food-reviews": food_reviews.read,
-}
+# `load_text`'s view of the registry: name -> read(data_dir) -> TextSourceData.
+TEXT_SOURCES = sources_of("text")
 
 
 def load_text(

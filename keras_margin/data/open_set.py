@@ -18,22 +18,15 @@ from keras_margin.data.assemble import assemble
 from keras_margin.data.assemble import check_arguments
 from keras_margin.data.dataset_info import DatasetInfo
 from keras_margin.data.load import _canonical
-from keras_margin.data.sources import fashion_mnist
-from keras_margin.data.sources import glyphs
-from keras_margin.data.sources import instruments
-from keras_margin.data.sources import mnist_5k
+from keras_margin.data.sources import open_sets
 from keras_margin.utils.validation import number_in_range
 
 # Random stream of the validation identities, apart from assemble's streams (1-3).
 _VALIDATION_IDENTITY_STREAM = 4
 
-# name -> read(data_dir) -> (closed-set SourceData, ids of its unseen classes).
-OPEN_SET_SOURCES = {
-    "glyphs": glyphs.read_open_set,
-    "fashion-mnist-open": fashion_mnist.read_open_set,
-    "mnist-5k-open": mnist_5k.read_open_set,
-    "instruments-open": instruments.read_open_set,
-}
+# `load_open_set`'s view of the registry: name -> read(data_dir) -> (closed-set
+# SourceData, ids of its unseen classes).
+OPEN_SET_SOURCES = open_sets()
 
 
 @dataclasses.dataclass(frozen=True)
