@@ -26,7 +26,6 @@ here, so the conventions below hold for all of them:
   validation and test labels stay clean.
 """
 
-import functools
 import numbers
 from typing import NamedTuple
 
@@ -161,9 +160,9 @@ def assemble(
         if balance is not None:
             raise ValueError(f"`balance` applies to image and audio sources; received {balance!r} "
                              f"for the text source {source.name!r}.")
-        pipeline = make_text_pipeline
+        pipeline, balancing = make_text_pipeline, {}
     else:
-        pipeline = functools.partial(make_pipeline, balance=balance)
+        pipeline, balancing = make_pipeline, {"balance": balance}
     train = pipeline(
         split.images,
         split.labels,
@@ -171,6 +170,7 @@ def assemble(
         training=True,
         augment=augment,
         seed=seed,
+        **balancing,
     )
     validation = None
     if validation_split > 0:
