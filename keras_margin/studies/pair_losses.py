@@ -15,8 +15,8 @@ Each loss has pytorch-metric-learning's defaults unless `--heads` gives options
 
 from keras_margin.studies.run_spec import head_names
 
-# K, examples per class in a batch: pytorch-metric-learning's MPerClassSampler is
-# usually run with m = 4, and FaceNet / Hermans et al. use 4 as well.
+# K, examples per class in a batch: the K = 4 of Hermans et al.'s P x K batches ("In
+# Defense of the Triplet Loss", 2017).
 EXAMPLES_PER_CLASS = 4
 
 # name -> (loss class name in keras_margin.losses, fixed arguments).
