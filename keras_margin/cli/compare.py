@@ -217,13 +217,13 @@ def _with_early_stopping(specs, args):
 def _with_pretraining(specs, args):
     """Each closed-set spec once per --pretraining; the other studies' specs once, from
     scratch (pre-training applies to closed-set image runs)."""
+    if args.pretraining_steps is not None and args.pretraining_steps < 1:
+        raise ValueError(f"--pretraining-steps must be >= 1; received {args.pretraining_steps}")
     if args.pretraining is None:
         if args.pretraining_steps is None:
             return specs
         if all(spec.pretraining == "none" for spec in specs):
             raise ValueError("--pretraining-steps needs --pretraining or --studies ssl or transfer")
-        if args.pretraining_steps < 1:
-            raise ValueError(f"--pretraining-steps must be >= 1; received {args.pretraining_steps}")
         return [spec if spec.pretraining == "none" else
                 dataclasses.replace(spec, pretraining_steps=args.pretraining_steps) for spec in specs]
     if args.task != "image":
@@ -236,8 +236,6 @@ def _with_pretraining(specs, args):
             check_pretraining(choice)
         except ValueError as error:
             raise ValueError(f"--pretraining: {error}") from None
-    if args.pretraining_steps is not None and args.pretraining_steps < 1:
-        raise ValueError(f"--pretraining-steps must be >= 1; received {args.pretraining_steps}")
     return [dataclasses.replace(spec, pretraining=choice,
                                 pretraining_steps=None if choice == "none" else args.pretraining_steps)
             for spec in specs
@@ -460,10 +458,9 @@ def _check_pretraining_data(km, spec, info, checked):
         km.data.unlabelled_pool(spec.dataset, spec.samples_per_class, seed=spec.seed)
     if kind == "transfer" and ("transfer", source, spec.dataset) not in checked:
         checked.add(("transfer", source, spec.dataset))
-        channels = km.data.load(source, with_info=True)[3].input_shape[-1]
-        if channels != info.input_shape[-1]:
-            raise ValueError(f"--pretraining transfer:{source}: its images have {channels} channels "
-                             f"and {spec.dataset}'s {info.input_shape[-1]}")
+        from keras_margin.studies import pretraining
+
+        pretraining.transfer_source(km, spec, info, source)
 
 
 def _names(text, flag):

@@ -81,15 +81,27 @@ def _simclr(km, spec, backbone, steps):
             "policy": SIMCLR_POLICY}
 
 
-def _transfer(km, spec, backbone, info, source, steps):
-    import tensorflow as tf
+def transfer_source(km, spec, info, source):
+    """`(train, validation, source_info)` of the transfer source `source`, loaded as
+    `spec` trains on it; checked against the run's `info` (the same number of channels).
 
+    Raises:
+        ValueError: for another number of channels; the loaders' errors for an unknown
+            or missing dataset.
+    """
     train, validation, _, source_info = km.data.load(
         source, seed=spec.seed, batch_size=spec.batch_size, with_info=True)
     if source_info.input_shape[-1] != info.input_shape[-1]:
         raise ValueError(f"`pretraining` 'transfer:{source}': its images have "
                          f"{source_info.input_shape[-1]} channels and {spec.dataset}'s "
                          f"{info.input_shape[-1]}.")
+    return train, validation, source_info
+
+
+def _transfer(km, spec, backbone, info, source, steps):
+    import tensorflow as tf
+
+    train, validation, source_info = transfer_source(km, spec, info, source)
     size = tuple(info.input_shape[:2])
     if tuple(source_info.input_shape[:2]) != size:
         def resize(images, labels):

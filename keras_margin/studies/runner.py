@@ -137,15 +137,20 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
     pretrained = pretraining.pretrain(km, spec, backbone, info)
     steps_per_epoch = spec.validation_every or math.ceil(spec.steps / min(CURVE_POINTS, spec.steps))
     epochs = max(1, math.ceil(spec.steps / steps_per_epoch))
-    if pair_losses.is_pair_loss(spec.head):
-        model, history = pair_losses.train(
-            km, spec, backbone, lambda batches: _augmented(batches, policy, spec), train, validation,
-            info, epochs, steps_per_epoch, list(extra_callbacks), verbose)
-        history.pretraining = pretrained
-        return model, history
-    train = _augmented(train, policy, spec)
+    fit = pair_losses.train if pair_losses.is_pair_loss(spec.head) else _fit_heads
+    model, history = fit(km, spec, backbone, lambda batches: _augmented(batches, policy, spec), train,
+                         validation, info, epochs, steps_per_epoch, list(extra_callbacks), verbose)
+    history.pretraining = pretrained
+    return model, history
+
+
+def _fit_heads(km, spec, backbone, augment, train, validation, info, epochs, steps_per_epoch,
+               callbacks, verbose):
+    """`fit_margin_model` with `spec`'s heads and remedy on `augment(train)` (the
+    counterpart of `pair_losses.train` for a loss on embeddings)."""
+    train = augment(train)
     head = _heads(km, spec, info)
-    loss, callbacks = "auto", []
+    loss, remedy_callbacks = "auto", []
     if spec.remedy == "class-weights":
         weights = km.data.class_weights(info.train_class_counts, kind="inverse_frequency")
         loss = km.losses.CrossEntropy(class_weights=weights)
@@ -153,19 +158,17 @@ def _train(km, spec, train, validation, info, verbose, extra_callbacks=()):
         # As in the LDAM paper: plain loss first, re-weighted for the last fifth.
         reweighting = km.callbacks.DeferredReweighting(info.train_class_counts,
                                                        start_epoch=epochs - max(1, epochs // 5))
-        loss, callbacks = km.losses.CrossEntropy(class_weights=reweighting.class_weights), [reweighting]
+        loss, remedy_callbacks = km.losses.CrossEntropy(class_weights=reweighting.class_weights), [reweighting]
     elif spec.remedy == "bootstrapping":
         loss = km.losses.Bootstrapping("hard")
     elif spec.remedy == "margin-warmup":
-        callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
+        remedy_callbacks = [km.callbacks.MarginWarmup(steps=max(1, int(0.3 * spec.steps)))]
     adversarial = {} if spec.adversarial == "none" else {"adversarial": spec.adversarial}
-    model, history = km.models.fit_margin_model(
+    return km.models.fit_margin_model(
         backbone, head, train, validation, epochs=epochs, steps_per_epoch=steps_per_epoch, loss=loss,
-        learning_rate=spec.learning_rate, verbose=verbose, callbacks=callbacks + list(extra_callbacks),
+        learning_rate=spec.learning_rate, verbose=verbose, callbacks=remedy_callbacks + callbacks,
         patience=spec.patience, learning_rate_schedule=spec.learning_rate_schedule, **adversarial,
     )
-    history.pretraining = pretrained
-    return model, history
 
 
 def _augmented(batches, policy, spec):
